@@ -111,6 +111,7 @@ void machine_free(Machine *m)
     memmap_destroy(&m->mem);
     iomap_destroy(&m->io);
     ram_block_free(m->ram);
+    ram_block_free(m->bios);
     timerlist_destroy(&m->timers);
     g_main_context_unref(m->ctx);
     g_mutex_clear(&m->lock);

@@ -529,6 +529,7 @@ static int run(CliState *s)
     Machine *m = NULL;
     int status = 1;
     bool started = false;
+    bool accel_ready = false;
 
     if (!s->cfg.ram_size) {
         s->cfg.ram_size = 128 * MiB;
@@ -632,6 +633,7 @@ static int run(CliState *s)
     if (!m->accel->init(m, &err)) {
         goto fail_locked;
     }
+    accel_ready = true;
     for (int i = 0; i < m->ncpus; i++) {
         if (!m->accel->cpu_init(m->cpus[i], &err)) {
             goto fail_locked;
@@ -670,7 +672,14 @@ teardown:
         }
         machine_lock(m);
     }
-    if (m->accel && m->accel->destroy && started) {
+    if (started || accel_ready) {
+        for (int i = 0; i < m->ncpus && !started; i++) {
+            if (m->cpus[i]->accel && m->accel->cpu_destroy) {
+                m->accel->cpu_destroy(m->cpus[i]);
+            }
+        }
+    }
+    if (m->accel && m->accel->destroy && accel_ready) {
         m->accel->destroy(m);
     }
     machine_unlock(m);

@@ -67,7 +67,13 @@ static bool pc_load_bios(Machine *m, const char *path, Error **errp)
     }
     /* The ROM sits just below 4 GiB (the reset vector is at 0xfffffff0); its last
      * 128 KiB also appear at 0xe0000-0xfffff, where real-mode code expects them. */
-    uint8_t *rom = g_malloc(len);
+    /* Page-aligned host memory, so an accelerator can map it directly. */
+    m->bios = ram_block_new("pc.bios", len, errp);
+    if (!m->bios) {
+        g_free(data);
+        return false;
+    }
+    uint8_t *rom = m->bios->host;
     memcpy(rom, data, len);
     g_free(data);
     memmap_add_rom(&m->mem, "pc.bios", 4 * GiB - len, len, rom, 10);

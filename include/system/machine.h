@@ -75,6 +75,7 @@ struct Machine {
     MemMap mem;
     IoMap io;
     RamBlock *ram;
+    RamBlock *bios;         /* -bios image (ROM), or NULL */
     uint64_t below_4g_mem;  /* RAM mapped at 0 (the PC hole starts here) */
     uint64_t above_4g_mem;  /* RAM mapped at 4 GiB */
 
