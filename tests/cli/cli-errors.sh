@@ -79,6 +79,12 @@ check "unknown property 'bogus'" $Q -device isa-debug-exit,bogus=1
 check "iobase=zz: expected a number" $Q -device isa-debug-exit,iobase=zz
 check "'mc146818rtc' is built into the board" $Q -device mc146818rtc
 check "-serial bogus:x: unknown chardev backend" $Q -serial bogus:x
+check "-chardev bogus,id=x: unknown chardev backend 'bogus'" $Q -chardev bogus,id=x
+check "-chardev socket,id=c: socket: give either path=" $Q -chardev socket,id=c
+check "-chardev file,id=f: file: path= is required" $Q -chardev file,id=f
+check "-chardev null: missing id=" $Q -chardev null
+check "chardev=nosuch: no chardev with that id" $Q -device isa-serial,chardev=nosuch
+check "IO port 0x3f8 is already used" $Q -serial null -device isa-serial,iobase=0x3f8
 check "-qtest needs -accel qtest" -accel kvm -qtest null -kernel "$tmp/notakernel"
 check "nothing to boot" -accel kvm
 check_ok "Usage: bt86" --help
