@@ -9,6 +9,9 @@ const AccelOps *accel_find(const char *name)
     if (!strcmp(name, "kvm")) {
         return &kvm_accel_ops;
     }
+    if (!strcmp(name, "tcg")) {
+        return &tcg_accel_ops;
+    }
     if (!strcmp(name, "qtest")) {
         return &qtest_accel_ops;
     }

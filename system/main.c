@@ -431,8 +431,9 @@ static bool cli_choose_accel(CliState *s, Error **errp)
             if (backend && strcmp(backend, "native") && strcmp(backend, "interp")) {
                 error_setg(&err, "-accel %s: backend must be native or interp", o->text);
             } else if (opts_check_unused(o, "-accel", &err)) {
-                error_setg(&err, "-accel %s: the binary translator is not yet available "
-                           "in this build (use -accel kvm)", o->text);
+                s->cfg.accel = g_strdup("tcg");
+                g_free(s->cfg.tcg_backend);
+                s->cfg.tcg_backend = g_strdup(backend);   /* NULL: native if usable */
             }
         } else if (!strcmp(name, "kvm")) {
             if (opts_check_unused(o, "-accel", &err) && kvm_available(&err)) {

@@ -177,6 +177,15 @@ typedef struct CPUX86State {
     /* Pending event state for accelerators that deliver them */
     bool interrupt_shadow;
     bool nmi_pending;
+
+    /* Translator (-accel tcg) state, unused by KVM. The softmmu TLB per MMU
+     * index (0 supervisor, 1 user): see TCGTLBDesc in tcg/tcg.h. */
+    uintptr_t tcg_tlb_mask[2];
+    void *tcg_tlb_table[2];
+    void *tcg_tb;               /* block running now (chained blocks set it) */
+    int tcg_exception;          /* vector being raised (loop-private) */
+    uint32_t tcg_error_code;
+    bool tcg_has_error;
 } CPUX86State;
 
 /* Power-on/INIT state (SDM Vol 3 §9.1.1, Table 9-1). is_bsp sets the APIC BSP bit. */

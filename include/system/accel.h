@@ -28,6 +28,7 @@ bool kvm_available(Error **errp);
 
 extern const AccelOps kvm_accel_ops;
 extern const AccelOps qtest_accel_ops;
+extern const AccelOps tcg_accel_ops;
 
 /* Called by a vCPU thread when it leaves guest code: parks if asked to.
  * Takes and drops the machine lock. Returns false once the machine is shutting

@@ -1,0 +1,801 @@
+/*
+ * tcg-accel.c: the -accel tcg execution loop. One host thread per vCPU runs
+ * translated blocks (target-x86/translate.c -> tcg/ IR -> native code or the
+ * interpreter). docs/tcg-exec.md describes the design:
+ *  - blocks keyed by (linear pc, cs_base, mode flags) in a hash table plus a
+ *    per-vCPU direct-mapped jump cache; goto_tb chaining inside one page;
+ *  - a softmmu TLB (TCGTLBDesc) refilled by the x86 page walk; MMIO, ROM and
+ *    holes go through memmap_load/store under the machine lock; stores to
+ *    pages holding translated code (NOTDIRTY entries) and writes seen by the
+ *    memory map's write listener flush all translations;
+ *  - exceptions leave generated code by longjmp to the loop, which restores
+ *    the guest pc from the host return address (tcg_search_insn).
+ */
+#include "util/osdep.h"
+#include "util/log.h"
+#include "system/accel.h"
+#include "target-x86/x86-tcg.h"
+#include <setjmp.h>
+
+#define CODE_BUF_SIZE (32 * 1024 * 1024)
+#define JC_BITS 12
+
+typedef struct TB {
+    uint64_t pc, cs_base;
+    uint32_t flags;
+    const void *code;
+    TCGInsnRecord *insns;
+    int nb_insns;
+    uint32_t jmp_insn_offset[2];
+    bool has_jmp[2];
+    uint64_t phys[2];           /* physical pages of the code (phys[1] = -1: one) */
+    bool dead;                  /* invalidated, waiting for the next full flush */
+} TB;
+
+/* A physical page holding translated code: which bytes, and by which blocks. */
+typedef struct CodePage {
+    uint32_t lo, hi;            /* byte range [lo, hi) covered by blocks */
+    GPtrArray *tbs;             /* TB * (owned by the hash table) */
+} CodePage;
+
+typedef struct TCGCPU {
+    CPUState *cpu;
+    TCGContext *s;
+    sigjmp_buf jb;
+    TB *current;
+    GHashTable *tbs;            /* key TB* -> TB* */
+    TB *jc[1 << JC_BITS];
+    GHashTable *code_pages;     /* physical page number -> CodePage */
+    GArray *inval_pages;        /* physical page numbers to invalidate at exit */
+    GPtrArray *dead_tbs;        /* invalidated blocks, freed at the next full flush */
+    TCGTLBEntry tlb[X86_MMU_MODES][X86_TLB_SIZE];
+    uint64_t tlb_phys[X86_MMU_MODES][X86_TLB_SIZE];
+    int flush_pending;          /* atomic: drop all translations at the next exit */
+    int delivering;             /* nested exception depth (double/triple fault) */
+    bool flushed;               /* translations dropped since the last check */
+    TB *spare;                  /* a TB whose translation faulted, for reuse */
+    GCond halt_cond;
+} TCGCPU;
+
+static inline TCGCPU *tcpu(CPUX86State *env)
+{
+    return env_cpu(env)->accel;
+}
+
+TCGContext *x86_tcg_ctx(CPUX86State *env)
+{
+    return tcpu(env)->s;
+}
+
+static guint tb_hash(gconstpointer p)
+{
+    const TB *t = p;
+    return (guint)(t->pc * 0x9e3779b97f4a7c15ull >> 32) ^ (guint)t->cs_base ^ t->flags;
+}
+
+static gboolean tb_equal(gconstpointer a, gconstpointer b)
+{
+    const TB *x = a, *y = b;
+    return x->pc == y->pc && x->cs_base == y->cs_base && x->flags == y->flags;
+}
+
+static void code_page_free(gpointer p)
+{
+    CodePage *cp = p;
+    g_ptr_array_free(cp->tbs, true);
+    g_free(cp);
+}
+
+static void tb_free(gpointer p)
+{
+    TB *t = p;
+    g_free(t->insns);
+    g_free(t);
+}
+
+/* ---- TLB ---- */
+
+void x86_tlb_flush(CPUX86State *env)
+{
+    TCGCPU *tc = tcpu(env);
+    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+}
+
+/* Point env at the TLB tables; again after a reset rewrote the whole state. */
+static void tlb_attach(TCGCPU *tc)
+{
+    CPUX86State *env = &tc->cpu->env;
+    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+    for (int i = 0; i < X86_MMU_MODES; i++) {
+        env->tcg_tlb_table[i] = tc->tlb[i];
+        env->tcg_tlb_mask[i] = (uintptr_t)(X86_TLB_SIZE - 1) << TCG_TLB_ENTRY_BITS;
+    }
+}
+
+static void tb_flush_all(TCGCPU *tc)
+{
+    g_hash_table_remove_all(tc->tbs);
+    g_ptr_array_set_size(tc->dead_tbs, 0);
+    g_array_set_size(tc->inval_pages, 0);
+    memset(tc->jc, 0, sizeof(tc->jc));
+    g_hash_table_remove_all(tc->code_pages);
+    tcg_code_flush(tc->s);
+    tc->flushed = true;
+    /* NOTDIRTY marks are stale now. */
+    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+}
+
+static void write_listener(void *opaque, uint64_t addr, uint64_t len)
+{
+    TCGCPU *tc = opaque;
+    (void)addr;
+    (void)len;
+    /* Another thread (DMA, loader) wrote RAM: the vCPU flushes at its next exit. */
+    __atomic_store_n(&tc->flush_pending, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&tc->cpu->exit_request, 1, __ATOMIC_RELEASE);
+}
+
+__attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err,
+                                         uintptr_t ra)
+{
+    TCGCPU *tc = tcpu(env);
+    /* The block set env->tcg_tb on entry: with chaining it may not be the one
+     * the loop started. */
+    TB *tb = tc->current ? env->tcg_tb : NULL;
+    if (ra && tb) {
+        int i = tcg_search_insn(tb->insns, tb->nb_insns, tb->code, ra);
+        if (i >= 0) {
+            env->rip = tb->insns[i].data[0];
+        } else {
+            log_mask(LOG_GUEST_ERROR, "tcg: fault pc %#" PRIxPTR " outside its block\n",
+                     ra);
+        }
+    }
+    env->tcg_exception = vec;
+    env->tcg_error_code = err;
+    env->tcg_has_error = x86_exception_has_error(vec);
+    siglongjmp(tc->jb, 1);
+}
+
+__attribute__((noreturn)) void x86_halt(CPUX86State *env)
+{
+    env_cpu(env)->halted = true;
+    x86_raise(env, EXCP_HLT, 0, 0);
+}
+
+/* Refill the TLB entry for addr; raises #PF. */
+static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
+                             uintptr_t ra)
+{
+    TCGCPU *tc = tcpu(env);
+    MemMap *mem = &env_cpu(env)->machine->mem;
+    uint64_t vpage = addr & ~0xfffull, paddr;
+    unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
+    TCGTLBEntry *e = &tc->tlb[mmu][idx];
+    uint32_t err;
+    bool writable;
+
+    if (!x86_mmu_translate(env, mem, addr, acc, mmu == 1, &paddr, &writable, &err)) {
+        env->cr[2] = addr;
+        x86_raise(env, 14, err, ra);
+    }
+    uint64_t ppage = paddr & ~0xfffull;
+    uint8_t *host = memmap_host_ptr(mem, ppage, 4096, false);
+    const MemSection *sec = memmap_find(mem, ppage);
+    bool ram = host && sec && sec->mr->kind == MR_RAM;
+
+    tc->tlb_phys[mmu][idx] = ppage;
+    if (host) {
+        e->addr_read = vpage;
+        e->addr_code = vpage;
+        e->addend = (uintptr_t)host - (uintptr_t)vpage;
+    } else {
+        e->addr_read = vpage | TCG_TLB_FLAG_MMIO;
+        e->addr_code = vpage | TCG_TLB_FLAG_MMIO;
+        e->addend = 0;
+    }
+    if (!writable) {
+        e->addr_write = vpage | TCG_TLB_FLAG_INVALID;
+    } else if (!ram) {
+        e->addr_write = vpage | TCG_TLB_FLAG_MMIO;
+    } else if (g_hash_table_contains(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12))) {
+        e->addr_write = vpage | TCG_TLB_FLAG_NOTDIRTY;
+    } else {
+        e->addr_write = vpage;
+    }
+    return e;
+}
+
+static uint64_t load_page(CPUX86State *env, uint64_t addr, int size, int mmu,
+                          uintptr_t ra)
+{
+    TCGCPU *tc = tcpu(env);
+    unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
+    TCGTLBEntry *e = &tc->tlb[mmu][idx];
+    uint64_t v = 0;
+
+    if ((e->addr_read & ~(uint64_t)TCG_TLB_FLAG_MMIO) != (addr & ~0xfffull)) {
+        e = tlb_fill(env, addr, X86_ACC_READ, mmu, ra);
+    }
+    if (e->addr_read & TCG_TLB_FLAG_MMIO) {
+        Machine *m = env_cpu(env)->machine;
+        machine_lock(m);
+        v = memmap_load(&m->mem, tc->tlb_phys[mmu][idx] | (addr & 0xfff), size);
+        machine_unlock(m);
+        return v;
+    }
+    memcpy(&v, (void *)(uintptr_t)(addr + e->addend), size);
+    return v;
+}
+
+static void store_page(CPUX86State *env, uint64_t addr, uint64_t v, int size, int mmu,
+                       uintptr_t ra)
+{
+    TCGCPU *tc = tcpu(env);
+    unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
+    TCGTLBEntry *e = &tc->tlb[mmu][idx];
+    uint64_t flags_ok = TCG_TLB_FLAG_MMIO | TCG_TLB_FLAG_NOTDIRTY;
+
+    if ((e->addr_write & ~flags_ok) != (addr & ~0xfffull)) {
+        e = tlb_fill(env, addr, X86_ACC_WRITE, mmu, ra);
+        if (e->addr_write & TCG_TLB_FLAG_INVALID) {
+            /* Paging allows the write now (D just set): refill saw it. */
+            e = tlb_fill(env, addr, X86_ACC_WRITE, mmu, ra);
+        }
+    }
+    if (e->addr_write & TCG_TLB_FLAG_MMIO) {
+        Machine *m = env_cpu(env)->machine;
+        machine_lock(m);
+        memmap_store(&m->mem, tc->tlb_phys[mmu][idx] | (addr & 0xfff), v, size);
+        machine_unlock(m);
+        return;
+    }
+    memcpy((void *)(uintptr_t)(addr + e->addend), &v, size);
+    if (e->addr_write & TCG_TLB_FLAG_NOTDIRTY) {
+        uint64_t ppage = tc->tlb_phys[mmu][idx];
+        CodePage *cp = g_hash_table_lookup(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
+        uint32_t off = addr & 0xfff;
+        /* Only a store into translated bytes matters; the page's blocks are
+         * dropped at the next block boundary (the running block and its record
+         * stay valid until then). */
+        if (cp && off < cp->hi && off + size > cp->lo) {
+            g_array_append_val(tc->inval_pages, ppage);
+            env_cpu(env)->exit_request = 1;
+        }
+    }
+}
+
+static uint64_t mem_load(CPUX86State *env, uint64_t addr, int size, int mmu,
+                         uintptr_t ra)
+{
+    if ((addr & 0xfff) + size > 4096) {
+        uint64_t v = 0;
+        for (int i = 0; i < size; i++) {
+            v |= load_page(env, addr + i, 1, mmu, ra) << (8 * i);
+        }
+        return v;
+    }
+    return load_page(env, addr, size, mmu, ra);
+}
+
+static void mem_store(CPUX86State *env, uint64_t addr, uint64_t v, int size, int mmu,
+                      uintptr_t ra)
+{
+    if ((addr & 0xfff) + size > 4096) {
+        /* Probe both pages first so a fault leaves memory untouched. */
+        load_page(env, addr + size - 1, 1, mmu, ra);
+        for (int i = 0; i < size; i++) {
+            store_page(env, addr + i, (v >> (8 * i)) & 0xff, 1, mmu, ra);
+        }
+        return;
+    }
+    store_page(env, addr, v, size, mmu, ra);
+}
+
+static uint64_t tlb_load_helper(void *envp, uint64_t addr, MemOpIdx oi, uintptr_t ra)
+{
+    MemOp op = get_memop(oi);
+    int size = 1 << (op & MO_SIZE);
+    uint64_t v = mem_load(envp, addr, size, get_mmuidx(oi), ra);
+    if (op & MO_SIGN) {
+        int sh = 64 - 8 * size;
+        v = (uint64_t)((int64_t)(v << sh) >> sh);
+    }
+    return v;
+}
+
+static void tlb_store_helper(void *envp, uint64_t addr, uint64_t val, MemOpIdx oi,
+                             uintptr_t ra)
+{
+    int size = 1 << (get_memop(oi) & MO_SIZE);
+    if (size < 8) {
+        val &= (1ull << (8 * size)) - 1;
+    }
+    mem_store(envp, addr, val, size, get_mmuidx(oi), ra);
+}
+
+static int cur_mmu(CPUX86State *env)
+{
+    return x86_cpl(env) == 3 ? 1 : 0;
+}
+
+uint64_t x86_ld(CPUX86State *env, uint64_t addr, int size, uintptr_t ra)
+{
+    return mem_load(env, addr, size, cur_mmu(env) == 1 ? 1 : 0, ra);
+}
+
+void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t ra)
+{
+    mem_store(env, addr, val, size, cur_mmu(env), ra);
+}
+
+size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
+                      bool must_first)
+{
+    MemMap *mem = &env_cpu(env)->machine->mem;
+    size_t done = 0;
+
+    while (done < len) {
+        uint64_t a = addr + done, paddr;
+        uint32_t err;
+        bool writable;
+        size_t chunk = MIN(len - done, 4096 - (a & 0xfff));
+        if (!x86_mmu_translate(env, mem, a, X86_ACC_FETCH, cur_mmu(env) == 1, &paddr,
+                               &writable, &err)) {
+            if (done == 0 && must_first) {
+                env->cr[2] = a;
+                x86_raise(env, 14, err, 0);
+            }
+            break;
+        }
+        uint8_t *host = memmap_host_ptr(mem, paddr, chunk, false);
+        if (!host) {
+            if (done == 0 && must_first) {
+                /* Executing from MMIO or a hole is not supported: #UD-like stop. */
+                break;
+            }
+            break;
+        }
+        memcpy(buf + done, host, chunk);
+        done += chunk;
+    }
+    return done;
+}
+
+/* ---- blocks ---- */
+
+/* Drop the TLB entries that map physical page ppage (their NOTDIRTY mark changes). */
+static void tlb_flush_phys(TCGCPU *tc, uint64_t ppage)
+{
+    for (int m = 0; m < X86_MMU_MODES; m++) {
+        for (int i = 0; i < X86_TLB_SIZE; i++) {
+            if (tc->tlb_phys[m][i] == ppage) {
+                memset(&tc->tlb[m][i], 0xff, sizeof(TCGTLBEntry));
+            }
+        }
+    }
+}
+
+/* Record the code bytes [pc, pc + size) of tb by physical page. */
+static void tb_register_pages(TCGCPU *tc, TB *tb, uint64_t pc, uint64_t size)
+{
+    CPUX86State *env = &tc->cpu->env;
+    MemMap *mem = &tc->cpu->machine->mem;
+    uint64_t end = pc + (size ? size : 1);
+
+    tb->phys[0] = tb->phys[1] = (uint64_t)-1;
+    for (int n = 0; n < 2; n++) {
+        uint64_t start = n == 0 ? pc : (pc & ~0xfffull) + 4096;
+        uint64_t paddr;
+        uint32_t err;
+        bool w;
+        if (start >= end) {
+            break;
+        }
+        if (!x86_mmu_translate(env, mem, start, X86_ACC_FETCH, false, &paddr, &w, &err)) {
+            continue;
+        }
+        uint64_t ppage = paddr & ~0xfffull;
+        uint32_t lo = start & 0xfff;
+        uint32_t hi = MIN(end - (start & ~0xfffull), 4096);
+        CodePage *cp = g_hash_table_lookup(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
+        if (!cp) {
+            cp = g_new0(CodePage, 1);
+            cp->lo = lo;
+            cp->hi = hi;
+            cp->tbs = g_ptr_array_new();
+            g_hash_table_insert(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12), cp);
+            /* Write entries for this page must now go slow (NOTDIRTY). */
+            tlb_flush_phys(tc, ppage);
+        }
+        cp->lo = MIN(cp->lo, lo);
+        cp->hi = MAX(cp->hi, hi);
+        g_ptr_array_add(cp->tbs, tb);
+        tb->phys[n] = ppage;
+    }
+}
+
+/* Unlink a block; its memory is reclaimed at the next full flush. */
+static void tb_drop(TCGCPU *tc, TB *tb)
+{
+    tb->dead = true;
+    g_hash_table_steal(tc->tbs, tb);
+    g_ptr_array_add(tc->dead_tbs, tb);
+    memset(tc->jc, 0, sizeof(tc->jc));
+}
+
+/*
+ * Drop every block with code in physical page ppage. Chains only link blocks
+ * that start in the same page and never involve a two-page block, so no live
+ * block jumps into a dropped one. Their code stays in the buffer until the
+ * next full flush.
+ */
+static void tb_invalidate_page(TCGCPU *tc, uint64_t ppage)
+{
+    CodePage *cp = g_hash_table_lookup(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
+    if (!cp) {
+        return;
+    }
+    for (guint i = 0; i < cp->tbs->len; i++) {
+        TB *tb = g_ptr_array_index(cp->tbs, i);
+        if (!tb->dead) {
+            tb_drop(tc, tb);
+        }
+    }
+    g_hash_table_remove(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
+    memset(tc->jc, 0, sizeof(tc->jc));
+    tlb_flush_phys(tc, ppage);
+}
+
+static TB *tb_gen(TCGCPU *tc, uint64_t pc, uint64_t cs_base, uint32_t flags)
+{
+    CPUX86State *env = &tc->cpu->env;
+    TCGContext *s = tc->s;
+    /* A fault fetching the first instruction long-jumps out of the translator:
+     * keep the record for the next block instead of leaking it. */
+    TB *tb = tc->spare ? tc->spare : g_new0(TB, 1);
+    X86TranslateOut out;
+
+    memset(tb, 0, sizeof(*tb));
+    tc->spare = tb;
+
+    tb->pc = pc;
+    tb->cs_base = cs_base;
+    tb->flags = flags;
+    /* Pages this block reads become write-protected for the TLB. */
+    x86_translate_block(s, env, pc, cs_base, flags, (uintptr_t)tb, &out);
+    int size = tcg_gen_code(s);
+    if (size < 0) {
+        tb_flush_all(tc);
+        x86_translate_block(s, env, pc, cs_base, flags, (uintptr_t)tb, &out);
+        size = tcg_gen_code(s);
+        if (size < 0) {
+            error_report("tcg: cannot generate code for the block at %#" PRIx64, pc);
+            abort();
+        }
+    }
+    tc->spare = NULL;
+    tb->code = s->gen_code_ptr;
+    tb->nb_insns = s->nb_insns;
+    tb->insns = g_memdup2(s->insns, sizeof(TCGInsnRecord) * s->nb_insns);
+    for (int n = 0; n < 2; n++) {
+        tb->has_jmp[n] = s->goto_tb_used[n];
+        tb->jmp_insn_offset[n] = s->jmp_insn_offset[n];
+    }
+    tb_register_pages(tc, tb, pc, out.size);
+    g_hash_table_add(tc->tbs, tb);
+    return tb;
+}
+
+/* The physical page linear address pc maps to now (fetch access), or -1. */
+static uint64_t code_phys_page(TCGCPU *tc, uint64_t pc)
+{
+    CPUX86State *env = &tc->cpu->env;
+    int mmu = cur_mmu(env);
+    unsigned idx = (pc >> 12) & (X86_TLB_SIZE - 1);
+    TCGTLBEntry *e = &tc->tlb[mmu][idx];
+    uint64_t paddr;
+    uint32_t err;
+    bool w;
+
+    if ((e->addr_code & ~(uint64_t)TCG_TLB_FLAG_MMIO) == (pc & ~0xfffull)) {
+        return tc->tlb_phys[mmu][idx];
+    }
+    if (!x86_mmu_translate(env, &tc->cpu->machine->mem, pc, X86_ACC_FETCH, mmu == 1,
+                           &paddr, &w, &err)) {
+        return (uint64_t)-1;
+    }
+    return paddr & ~0xfffull;
+}
+
+/*
+ * Blocks are found by linear address; after a page-table change the same
+ * address may hold other code. Check the block's pages still map where they
+ * did when it was translated.
+ */
+static bool tb_phys_ok(TCGCPU *tc, TB *tb)
+{
+    if (!(tc->cpu->env.cr[0] & CR0_PG)) {
+        return true;        /* linear == physical; stores are tracked */
+    }
+    if (code_phys_page(tc, tb->pc) != tb->phys[0]) {
+        return false;
+    }
+    return tb->phys[1] == (uint64_t)-1 ||
+           code_phys_page(tc, (tb->pc & ~0xfffull) + 4096) == tb->phys[1];
+}
+
+static TB *tb_find(TCGCPU *tc)
+{
+    CPUX86State *env = &tc->cpu->env;
+    uint64_t cs_base = env->segs[R_CS].base;
+    uint32_t flags = x86_tb_flags(env);
+    uint64_t pc = env->rip + cs_base;
+    if (!(flags & TBF_CODE64)) {
+        pc &= 0xffffffffull;
+    }
+    unsigned h = (unsigned)(pc ^ (pc >> JC_BITS)) & ((1 << JC_BITS) - 1);
+    TB *tb = tc->jc[h];
+    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
+        tb_phys_ok(tc, tb)) {
+        return tb;
+    }
+    TB key = { .pc = pc, .cs_base = cs_base, .flags = flags };
+    tb = g_hash_table_lookup(tc->tbs, &key);
+    if (tb && !tb_phys_ok(tc, tb)) {
+        tb_drop(tc, tb);
+        tc->flushed = true;     /* `last` may be the dropped block */
+        tb = NULL;
+    }
+    if (!tb) {
+        tb = tb_gen(tc, pc, cs_base, flags);
+    }
+    tc->jc[h] = tb;
+    return tb;
+}
+
+/* Deliver a pending exception; nested faults escalate to #DF, then a reset. */
+static void deliver(TCGCPU *tc)
+{
+    CPUX86State *env = &tc->cpu->env;
+    int vec = env->tcg_exception;
+
+    if (vec == EXCP_EXIT) {
+        tc->delivering = 0;
+        return;
+    }
+    if (tc->delivering >= 2 || (tc->delivering == 1 && vec == 8)) {
+        log_mask(LOG_RESET, "tcg: vCPU %d: triple fault\n", tc->cpu->index);
+        Machine *m = tc->cpu->machine;
+        machine_lock(m);
+        machine_request_guest_reset(m);
+        machine_unlock(m);
+        tc->delivering = 0;
+        tc->cpu->halted = true;
+        return;
+    }
+    if (tc->delivering == 1) {
+        vec = 8;
+        env->tcg_error_code = 0;
+        env->tcg_has_error = true;
+    }
+    tc->delivering++;
+    log_mask(LOG_INT, "tcg: vCPU %d: exception %d error %#x at %04x:%#" PRIx64 "\n",
+             tc->cpu->index, vec, env->tcg_error_code, env->segs[R_CS].selector,
+             env->rip);
+    x86_do_interrupt(env, vec, false, env->tcg_has_error, env->tcg_error_code, 0);
+    tc->delivering = 0;
+}
+
+static void wait_halted(TCGCPU *tc)
+{
+    CPUState *cpu = tc->cpu;
+    Machine *m = cpu->machine;
+    machine_lock(m);
+    /* No interrupt controller for the translator yet: a halted vCPU sleeps until
+     * kicked (pause, shutdown, reset). */
+    while (cpu->halted && !cpu->exit_request && !m->shutdown_requested &&
+           !cpu->state_dirty) {
+        g_cond_wait(&tc->halt_cond, &m->lock);
+    }
+    machine_unlock(m);
+}
+
+static gpointer tcg_vcpu_thread(gpointer opaque)
+{
+    CPUState *cpu = opaque;
+    TCGCPU *tc = cpu->accel;
+    CPUX86State *env = &cpu->env;
+    volatile uintptr_t last = 0;
+
+    for (;;) {
+        if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+            if (!cpu_handle_requests(cpu)) {
+                break;
+            }
+            last = 0;
+        }
+        if (cpu->state_dirty) {
+            machine_lock(cpu->machine);
+            cpu->state_dirty = false;
+            cpu->halted = cpu->index != 0;  /* APs wait (no INIT/SIPI yet) */
+            machine_unlock(cpu->machine);
+            tlb_attach(tc);
+            tb_flush_all(tc);
+            tc->delivering = 0;
+            last = 0;
+        }
+        if (__atomic_exchange_n(&tc->flush_pending, 0, __ATOMIC_ACQ_REL)) {
+            tb_flush_all(tc);
+            last = 0;
+        }
+        if (tc->inval_pages->len) {
+            for (guint i = 0; i < tc->inval_pages->len; i++) {
+                tb_invalidate_page(tc, g_array_index(tc->inval_pages, uint64_t, i));
+            }
+            g_array_set_size(tc->inval_pages, 0);
+            last = 0;
+        }
+        if (cpu->halted) {
+            wait_halted(tc);
+            continue;
+        }
+        if (sigsetjmp(tc->jb, 0)) {
+            tc->current = NULL;
+            last = 0;
+            if (env->tcg_exception == EXCP_HLT) {
+                continue;
+            }
+            if (sigsetjmp(tc->jb, 0) == 0) {
+                deliver(tc);
+            } else {
+                /* A fault while delivering: deliver() escalates on the next try. */
+                if (env->tcg_exception != EXCP_HLT && env->tcg_exception != EXCP_EXIT) {
+                    if (sigsetjmp(tc->jb, 0) == 0) {
+                        deliver(tc);
+                    } else {
+                        tc->delivering = 2;
+                        deliver(tc);
+                    }
+                }
+            }
+            continue;
+        }
+        tc->flushed = false;
+        TB *tb = tb_find(tc);
+        if (tc->flushed) {
+            last = 0;
+        }
+        if (last && !__atomic_load_n(&tc->flush_pending, __ATOMIC_ACQUIRE)) {
+            TB *prev = (TB *)(last & ~(uintptr_t)3);
+            int n = last & 3;
+            /* Chain only inside one guest page: other pages may be remapped or
+             * rewritten without this block knowing. */
+            if (n < 2 && prev->has_jmp[n] && !prev->dead &&
+                prev->phys[1] == (uint64_t)-1 && tb->phys[1] == (uint64_t)-1 &&
+                (prev->pc & ~0xfffull) == (tb->pc & ~0xfffull)) {
+                tcg_set_jmp_target(tc->s, prev->code, prev->jmp_insn_offset[n], tb->code);
+            }
+        }
+        tc->current = tb;
+        log_mask(LOG_EXEC, "tcg: vCPU %d: block %#" PRIx64 " cs_base %#" PRIx64
+                 " flags %#x\n", cpu->index, tb->pc, tb->cs_base, tb->flags);
+        last = tcg_exec_code(tc->s, env, tb->code);
+        tc->current = NULL;
+        /* The block that exited may be a chained successor of tb. */
+    }
+    return NULL;
+}
+
+/* ---- AccelOps ---- */
+
+static bool tcg_init(Machine *m, Error **errp)
+{
+    const char *b = m->cfg.tcg_backend;
+    if (b && !strcmp(b, "native") && !tcg_native_available()) {
+        error_setg(errp, "tcg: the native backend needs POPCNT, LZCNT and BMI1 "
+                   "(use -accel tcg,backend=interp)");
+        return false;
+    }
+    return true;
+}
+
+static bool tcg_cpu_init(CPUState *cpu, Error **errp)
+{
+    Machine *m = cpu->machine;
+    const char *b = m->cfg.tcg_backend;
+    TCGBackendKind kind = (b && !strcmp(b, "interp")) || !tcg_native_available()
+                          ? TCG_BACKEND_INTERP : TCG_BACKEND_NATIVE;
+    TCGCPU *tc = g_new0(TCGCPU, 1);
+
+    tc->cpu = cpu;
+    tc->s = tcg_context_new(kind, CODE_BUF_SIZE, errp);
+    if (!tc->s) {
+        g_free(tc);
+        return false;
+    }
+    tc->s->optimize = true;
+    {
+        FILE *lf = bt86_log_file ? bt86_log_file : stderr;
+        tc->s->log_op = log_enabled(LOG_OP) ? lf : NULL;
+        tc->s->log_op_opt = log_enabled(LOG_OP_OPT) ? lf : NULL;
+        tc->s->log_out_asm = log_enabled(LOG_OUT_ASM) ? lf : NULL;
+    }
+    x86_tcg_init_globals(tc->s);
+    tc->tbs = g_hash_table_new_full(tb_hash, tb_equal, NULL, tb_free);
+    tc->code_pages = g_hash_table_new_full(NULL, NULL, NULL, code_page_free);
+    tc->inval_pages = g_array_new(false, false, sizeof(uint64_t));
+    tc->dead_tbs = g_ptr_array_new_with_free_func(tb_free);
+    g_cond_init(&tc->halt_cond);
+    tlb_attach(tc);
+    tc->s->tlb = (TCGTLBDesc){
+        .fast_path = true,
+        .page_bits = 12,
+        .nb_mmu_modes = X86_MMU_MODES,
+        .mask_ofs = { offsetof(CPUX86State, tcg_tlb_mask[0]),
+                      offsetof(CPUX86State, tcg_tlb_mask[1]) },
+        .table_ofs = { offsetof(CPUX86State, tcg_tlb_table[0]),
+                       offsetof(CPUX86State, tcg_tlb_table[1]) },
+        .load = tlb_load_helper,
+        .store = tlb_store_helper,
+    };
+    cpu->accel = tc;
+    memmap_add_write_listener(&m->mem, write_listener, tc);
+    return true;
+}
+
+static void tcg_cpu_start(CPUState *cpu)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "vcpu %d", cpu->index);
+    cpu->thread = g_thread_new(name, tcg_vcpu_thread, cpu);
+}
+
+/* Called with the machine lock held. */
+static void tcg_cpu_kick(CPUState *cpu)
+{
+    TCGCPU *tc = cpu->accel;
+    __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);
+    if (tc) {
+        g_cond_broadcast(&tc->halt_cond);
+    }
+}
+
+static void tcg_cpu_destroy(CPUState *cpu)
+{
+    TCGCPU *tc = cpu->accel;
+    if (cpu->thread) {
+        machine_lock(cpu->machine);
+        tcg_cpu_kick(cpu);
+        machine_unlock(cpu->machine);
+        g_thread_join(cpu->thread);
+        cpu->thread = NULL;
+    }
+    if (!tc) {
+        return;
+    }
+    g_hash_table_destroy(tc->tbs);
+    g_free(tc->spare);
+    g_hash_table_destroy(tc->code_pages);
+    g_array_free(tc->inval_pages, true);
+    g_ptr_array_free(tc->dead_tbs, true);
+    tcg_context_free(tc->s);
+    g_cond_clear(&tc->halt_cond);
+    g_free(tc);
+    cpu->accel = NULL;
+}
+
+static void tcg_destroy(Machine *m)
+{
+    (void)m;
+}
+
+const AccelOps tcg_accel_ops = {
+    .name = "tcg",
+    .init = tcg_init,
+    .cpu_init = tcg_cpu_init,
+    .cpu_start = tcg_cpu_start,
+    .cpu_kick = tcg_cpu_kick,
+    .cpu_destroy = tcg_cpu_destroy,
+    .destroy = tcg_destroy,
+};

@@ -1,0 +1,1298 @@
+/*
+ * translate.c: x86 guest code to TCG IR, one block at a time. Instruction
+ * semantics follow Intel SDM Vol 2 (instruction reference); operand and
+ * address forms come from the table-driven decoder (target-x86/decode.h).
+ *
+ * Integer values are i64 temps throughout: reads of narrower registers and
+ * memory are zero-extended, and writes merge per x86 rules (32-bit writes
+ * zero-extend, 8/16-bit writes keep the rest). Flags are lazy (x86-tcg.h):
+ * ALU ops record result/operand and a cc_op; conditions are evaluated by a
+ * helper. Rarer or complex instructions call C helpers (helper.c).
+ */
+#include "util/osdep.h"
+#include "util/log.h"
+#include "target-x86/x86-tcg.h"
+#include "target-x86/helper.h"
+#include "target-x86/decode.h"
+
+#define MAX_BLOCK_INSNS 64
+
+/* Globals have the same indexes in every context (created in the same order). */
+typedef struct X86Globals {
+    TCGv_i64 regs[16];
+    TCGv_i64 cc_dst, cc_src, cc_src2;
+    TCGv_i32 cc_op;
+} X86Globals;
+
+static X86Globals G;
+
+static const char *const reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+void x86_tcg_init_globals(TCGContext *s)
+{
+    for (int i = 0; i < 16; i++) {
+        G.regs[i] = tcg_global_mem_new_i64(s, offsetof(CPUX86State, regs[i]),
+                                           reg_names[i]);
+    }
+    G.cc_op = tcg_global_mem_new_i32(s, offsetof(CPUX86State, cc_op), "cc_op");
+    G.cc_dst = tcg_global_mem_new_i64(s, offsetof(CPUX86State, cc_dst), "cc_dst");
+    G.cc_src = tcg_global_mem_new_i64(s, offsetof(CPUX86State, cc_src), "cc_src");
+    G.cc_src2 = tcg_global_mem_new_i64(s, offsetof(CPUX86State, cc_src2), "cc_src2");
+}
+
+/* ---- helper declarations ---- */
+
+#define P TCG_CALL_PTR
+#define Q TCG_CALL_I64
+#define V TCG_CALL_VOID
+#define RD (TCG_CALL_NO_WRITE_GLOBALS | TCG_CALL_NO_SIDE_EFFECTS)
+#define RAISE TCG_CALL_MAY_RAISE
+
+static const TCGHelperInfo hi_cc_cond = TCG_HELPER_INFO(helper_cc_cond, RD, Q, P, Q);
+static const TCGHelperInfo hi_read_eflags =
+    TCG_HELPER_INFO(helper_read_eflags, RD, Q, P);
+static const TCGHelperInfo hi_write_eflags =
+    TCG_HELPER_INFO(helper_write_eflags, 0, V, P, Q, Q);
+static const TCGHelperInfo hi_flagop = TCG_HELPER_INFO(helper_flagop, 0, V, P, Q);
+static const TCGHelperInfo hi_shift = TCG_HELPER_INFO(helper_shift, 0, Q, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_mul1 = TCG_HELPER_INFO(helper_mul1, 0, V, P, Q, Q, Q);
+static const TCGHelperInfo hi_imul2 = TCG_HELPER_INFO(helper_imul2, 0, Q, P, Q, Q, Q);
+static const TCGHelperInfo hi_div = TCG_HELPER_INFO(helper_div, RAISE, V, P, Q, Q, Q);
+static const TCGHelperInfo hi_in = TCG_HELPER_INFO(helper_in, RAISE, Q, P, Q, Q);
+static const TCGHelperInfo hi_out = TCG_HELPER_INFO(helper_out, RAISE, V, P, Q, Q, Q);
+static const TCGHelperInfo hi_string =
+    TCG_HELPER_INFO(helper_string, RAISE, V, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_cpuid = TCG_HELPER_INFO(helper_cpuid, 0, V, P);
+static const TCGHelperInfo hi_rdtsc = TCG_HELPER_INFO(helper_rdtsc, 0, V, P);
+static const TCGHelperInfo hi_rdmsr = TCG_HELPER_INFO(helper_rdmsr, RAISE, V, P);
+static const TCGHelperInfo hi_wrmsr = TCG_HELPER_INFO(helper_wrmsr, RAISE, V, P);
+static const TCGHelperInfo hi_write_cr =
+    TCG_HELPER_INFO(helper_write_cr, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_read_cr = TCG_HELPER_INFO(helper_read_cr, RAISE, Q, P, Q);
+static const TCGHelperInfo hi_lgdt = TCG_HELPER_INFO(helper_lgdt, RAISE, V, P, Q, Q, Q);
+static const TCGHelperInfo hi_load_seg =
+    TCG_HELPER_INFO(helper_load_seg, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_lcall =
+    TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q);
+static const TCGHelperInfo hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
+static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
+static const TCGHelperInfo hi_bt = TCG_HELPER_INFO(helper_bt, 0, Q, P, Q, Q, Q);
+static const TCGHelperInfo hi_bsf = TCG_HELPER_INFO(helper_bsf, 0, Q, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_shld =
+    TCG_HELPER_INFO(helper_shld, 0, Q, P, Q, Q, Q, Q, Q);
+static const TCGHelperInfo hi_cmpxchg8b =
+    TCG_HELPER_INFO(helper_cmpxchg8b, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_load_sysseg =
+    TCG_HELPER_INFO(helper_load_sysseg, RAISE, V, P, Q, Q);
+
+/* ---- the disassembly context ---- */
+
+typedef struct DC {
+    TCGContext *s;
+    CPUX86State *env;
+    uint64_t cs_base;
+    uint64_t eip;           /* this instruction */
+    uint64_t next;          /* the next one */
+    uint32_t flags;
+    int mmu;
+    bool code64;
+    uintptr_t tb;
+    bool done;              /* the block ended */
+    X86Insn in;
+    TCGv_i64 a0;            /* linear address of the memory operand */
+    bool a0_valid;
+    int cc_known;           /* cc_op set earlier in this block, or -1 */
+} DC;
+
+static void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)
+{
+    int args[TCG_MAX_HELPER_ARGS];
+    va_list ap;
+    args[0] = tcg_env(d->s).idx;
+    va_start(ap, n);
+    for (int i = 1; i < n; i++) {
+        args[i] = va_arg(ap, TCGv_i64).idx;
+    }
+    va_end(ap);
+    tcg_gen_call(d->s, hi, ret, n, args);
+    if (!(hi->flags & TCG_CALL_NO_WRITE_GLOBALS)) {
+        d->cc_known = -1;       /* the helper may have changed the flags */
+    }
+}
+
+static TCGv_i64 cst(DC *d, int64_t v)
+{
+    return tcg_constant_i64(d->s, v);
+}
+
+static TCGv_i64 tmp(DC *d)
+{
+    return tcg_temp_new_i64(d->s);
+}
+
+static int lg_of(int size)
+{
+    return size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
+}
+
+static uint64_t eip_mask(DC *d)
+{
+    if (d->code64) {
+        return ~0ull;
+    }
+    return (d->flags & TBF_CODE16) ? 0xffff : 0xffffffff;
+}
+
+/* Write v (bits beyond size ignored) to GPR r with x86 merge rules. */
+static void st_reg(DC *d, int r, bool high8, int size, TCGv_i64 v)
+{
+    TCGContext *s = d->s;
+    switch (size) {
+    case 8:
+        tcg_gen_mov_i64(s, G.regs[r], v);
+        break;
+    case 4:
+        tcg_gen_ext32u_i64(s, G.regs[r], v);
+        break;
+    case 2:
+        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, 0, 16);
+        break;
+    default:
+        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, high8 ? 8 : 0, 8);
+        break;
+    }
+}
+
+static TCGv_i64 ld_reg(DC *d, int r, bool high8, int size)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 t = tmp(d);
+    switch (size) {
+    case 8:
+        tcg_gen_mov_i64(s, t, G.regs[r]);
+        break;
+    case 4:
+        tcg_gen_ext32u_i64(s, t, G.regs[r]);
+        break;
+    case 2:
+        tcg_gen_ext16u_i64(s, t, G.regs[r]);
+        break;
+    default:
+        tcg_gen_extract_i64(s, t, G.regs[r], high8 ? 8 : 0, 8);
+        break;
+    }
+    return t;
+}
+
+/* Mask an offset to the address size. */
+static void mask_addr(DC *d, TCGv_i64 t, int asize)
+{
+    if (asize == 16) {
+        tcg_gen_ext16u_i64(d->s, t, t);
+    } else if (asize == 32) {
+        tcg_gen_ext32u_i64(d->s, t, t);
+    }
+}
+
+/* Segment base + offset, wrapped to 32 bits outside 64-bit mode. */
+static TCGv_i64 linear(DC *d, int seg, TCGv_i64 off)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 t = tmp(d);
+    if (d->code64 && seg != R_FS && seg != R_GS) {
+        tcg_gen_mov_i64(s, t, off);
+        return t;
+    }
+    tcg_gen_ld_i64(s, t, offsetof(CPUX86State, segs[seg].base));
+    tcg_gen_add_i64(s, t, t, off);
+    if (!d->code64) {
+        tcg_gen_ext32u_i64(s, t, t);
+    }
+    return t;
+}
+
+static TCGv_i64 gen_ea(DC *d)
+{
+    TCGContext *s = d->s;
+    X86MemOperand *m = &d->in.mem;
+    TCGv_i64 t = tmp(d);
+    if (m->base == X86_BASE_RIP || m->rip_rel) {
+        tcg_gen_movi_i64(s, t, d->next + m->disp);
+        return t;
+    }
+    tcg_gen_movi_i64(s, t, m->disp);
+    if (m->base >= 0 && m->base < 16) {
+        tcg_gen_add_i64(s, t, t, G.regs[m->base]);
+    }
+    if (m->index >= 0) {
+        TCGv_i64 i = tmp(d);
+        tcg_gen_shli_i64(s, i, G.regs[m->index], __builtin_ctz(m->scale));
+        tcg_gen_add_i64(s, t, t, i);
+    }
+    mask_addr(d, t, d->in.addrsize);
+    return t;
+}
+
+static TCGv_i64 mem_addr(DC *d)
+{
+    if (!d->a0_valid) {
+        d->a0 = linear(d, d->in.mem.seg, gen_ea(d));
+        d->a0_valid = true;
+    }
+    return d->a0;
+}
+
+static void qld(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
+{
+    tcg_gen_qemu_ld_i64(d->s, v, addr, lg_of(size), d->mmu);
+}
+
+static void qst(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
+{
+    tcg_gen_qemu_st_i64(d->s, v, addr, lg_of(size), d->mmu);
+}
+
+static TCGv_i64 ld_op(DC *d, int i)
+{
+    X86Operand *o = &d->in.ops[i];
+    TCGv_i64 t;
+    switch (o->kind) {
+    case X86_OPK_REG:
+        if (o->rclass == X86_RC_GPR || o->rclass == X86_RC_GPR8H) {
+            return ld_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size);
+        }
+        if (o->rclass == X86_RC_SEG) {
+            t = tmp(d);
+            tcg_gen_ld16u_i64(d->s, t, offsetof(CPUX86State, segs[o->reg].selector));
+            return t;
+        }
+        return cst(d, 0);
+    case X86_OPK_MEM:
+        t = tmp(d);
+        qld(d, t, mem_addr(d), o->size ? o->size : 1);
+        return t;
+    case X86_OPK_IMM:
+        return cst(d, d->in.imm[o->index]);
+    default:
+        return cst(d, 0);
+    }
+}
+
+static void st_op(DC *d, int i, TCGv_i64 v)
+{
+    X86Operand *o = &d->in.ops[i];
+    if (o->kind == X86_OPK_REG) {
+        st_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size, v);
+    } else if (o->kind == X86_OPK_MEM) {
+        qst(d, v, mem_addr(d), o->size);
+    }
+}
+
+/* ---- stack ---- */
+
+static int stack_size(DC *d)
+{
+    return d->code64 ? 8 : (d->flags & TBF_SS32) ? 4 : 2;
+}
+
+static void push_v(DC *d, TCGv_i64 v, int size)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 sp = tmp(d);
+    tcg_gen_subi_i64(s, sp, G.regs[R_ESP], size);
+    mask_addr(d, sp, stack_size(d) * 8);
+    qst(d, v, linear(d, R_SS, sp), size);
+    st_reg(d, R_ESP, false, stack_size(d), sp);
+}
+
+/* Read the top of stack without moving rSP. */
+static TCGv_i64 peek(DC *d, int size)
+{
+    TCGv_i64 sp = tmp(d), v = tmp(d);
+    tcg_gen_mov_i64(d->s, sp, G.regs[R_ESP]);
+    mask_addr(d, sp, stack_size(d) * 8);
+    qld(d, v, linear(d, R_SS, sp), size);
+    return v;
+}
+
+static void pop_adjust(DC *d, int size)
+{
+    TCGv_i64 sp = tmp(d);
+    tcg_gen_addi_i64(d->s, sp, G.regs[R_ESP], size);
+    st_reg(d, R_ESP, false, stack_size(d), sp);
+}
+
+/* ---- block exits ---- */
+
+static void st_rip(DC *d, uint64_t eip)
+{
+    tcg_gen_st_i64(d->s, cst(d, eip), offsetof(CPUX86State, rip));
+}
+
+/* Direct jump: slot n is patched by the loop to chain blocks. */
+static void gen_goto(DC *d, int n, uint64_t eip)
+{
+    eip &= eip_mask(d);
+    st_rip(d, eip);
+    tcg_gen_goto_tb(d->s, n);
+    tcg_gen_exit_tb(d->s, d->tb | n);
+}
+
+/* Indirect jump: rip from a value, back to the loop. */
+static void gen_jmp_v(DC *d, TCGv_i64 v)
+{
+    TCGv_i64 t = tmp(d);
+    tcg_gen_andi_i64(d->s, t, v, eip_mask(d));
+    tcg_gen_st_i64(d->s, t, offsetof(CPUX86State, rip));
+    tcg_gen_exit_tb(d->s, 0);
+    d->done = true;
+}
+
+/* rip already stored by a helper (far transfers, mode changes). */
+static void gen_exit(DC *d)
+{
+    tcg_gen_exit_tb(d->s, 0);
+    d->done = true;
+}
+
+static void gen_raise(DC *d, int vec)
+{
+    st_rip(d, d->eip);
+    call(d, &hi_raise, -1, 2, cst(d, vec));
+    gen_exit(d);
+}
+
+/* ---- flags ---- */
+
+static void set_cc(DC *d, int kind, int lg, TCGv_i64 dst, TCGv_i64 src)
+{
+    tcg_gen_mov_i64(d->s, G.cc_dst, dst);
+    if (src.idx >= 0) {
+        tcg_gen_mov_i64(d->s, G.cc_src, src);
+    }
+    tcg_gen_movi_i32(d->s, G.cc_op, CC_OP(kind, lg));
+    d->cc_known = CC_OP(kind, lg);
+}
+
+/* Sign-extend (signed) or zero-extend the low 8<<lg bits of v into t. */
+static void ext_lg(DC *d, TCGv_i64 t, TCGv_i64 v, int lg, bool sign)
+{
+    TCGContext *s = d->s;
+    switch (lg) {
+    case 0: sign ? tcg_gen_ext8s_i64(s, t, v) : tcg_gen_ext8u_i64(s, t, v); break;
+    case 1: sign ? tcg_gen_ext16s_i64(s, t, v) : tcg_gen_ext16u_i64(s, t, v); break;
+    case 2: sign ? tcg_gen_ext32s_i64(s, t, v) : tcg_gen_ext32u_i64(s, t, v); break;
+    default: tcg_gen_mov_i64(s, t, v); break;
+    }
+}
+
+/*
+ * The common conditions straight from the lazy state when this block set it
+ * (compare-and-branch, test-and-branch): no helper call. Returns false when
+ * the helper must decide.
+ */
+static bool gen_cond_inline(DC *d, int cc, TCGv_i64 out)
+{
+    TCGContext *s = d->s;
+    int kind = d->cc_known >> 2, lg = d->cc_known & 3;
+    int base = cc >> 1;
+    bool inv = cc & 1;
+    TCGv_i64 x = tmp(d), y = tmp(d);
+    TCGCond c;
+
+    if (d->cc_known < 0) {
+        return false;
+    }
+    if (kind == CC_K_SUB) {
+        static const TCGCond conds[8] = {
+            [1] = TCG_COND_LTU, [2] = TCG_COND_EQ, [3] = TCG_COND_LEU,
+            [6] = TCG_COND_LT, [7] = TCG_COND_LE,
+        };
+        if (base == 0 || base == 4 || base == 5) {
+            if (base != 4) {
+                return false;
+            }
+        }
+        if (base == 4) {            /* S: the result's sign */
+            ext_lg(d, x, G.cc_dst, lg, true);
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
+            return true;
+        }
+        bool sign = base >= 6;
+        /* a = result + operand: the original left-hand side. */
+        tcg_gen_add_i64(s, x, G.cc_dst, G.cc_src);
+        ext_lg(d, x, x, lg, sign);
+        ext_lg(d, y, G.cc_src, lg, sign);
+        c = conds[base];
+        tcg_gen_setcond_i64(s, inv ? tcg_invert_cond(c) : c, out, x, y);
+        return true;
+    }
+    if (kind == CC_K_LOGIC || kind == CC_K_ADD || kind == CC_K_INC ||
+        kind == CC_K_DEC) {
+        switch (base) {
+        case 2:     /* Z */
+            ext_lg(d, x, G.cc_dst, lg, false);
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_NE : TCG_COND_EQ, out, x, 0);
+            return true;
+        case 4:     /* S */
+            ext_lg(d, x, G.cc_dst, lg, true);
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
+            return true;
+        default:
+            break;
+        }
+        if (kind != CC_K_LOGIC) {
+            return false;
+        }
+        /* LOGIC: CF = OF = 0. */
+        ext_lg(d, x, G.cc_dst, lg, true);
+        switch (base) {
+        case 0:     /* O */
+        case 1:     /* B */
+            tcg_gen_movi_i64(s, out, inv);
+            return true;
+        case 3:     /* BE = Z */
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_NE : TCG_COND_EQ, out, x, 0);
+            return true;
+        case 6:     /* L = S */
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
+            return true;
+        case 7:     /* LE = Z | S */
+            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GT : TCG_COND_LE, out, x, 0);
+            return true;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+static TCGv_i64 gen_cond(DC *d, int cc)
+{
+    TCGv_i64 t = tmp(d);
+    if (gen_cond_inline(d, cc, t)) {
+        return t;
+    }
+    call(d, &hi_cc_cond, t.idx, 2, cst(d, cc));
+    return t;
+}
+
+/* ---- instruction groups ---- */
+
+static void gen_alu(DC *d, int mnem)
+{
+    TCGContext *s = d->s;
+    int size = d->in.ops[0].size, lg = lg_of(size);
+    TCGv_i64 a = ld_op(d, 0), b = ld_op(d, 1), r = tmp(d), cin;
+    TCGv_i64 bm = tmp(d);
+
+    tcg_gen_andi_i64(s, bm, b, lg == 3 ? -1 : (int64_t)((1ull << (8 * size)) - 1));
+    switch (mnem) {
+    case X86_M_ADD:
+        tcg_gen_add_i64(s, r, a, bm);
+        set_cc(d, CC_K_ADD, lg, r, bm);
+        break;
+    case X86_M_SUB:
+    case X86_M_CMP:
+        tcg_gen_sub_i64(s, r, a, bm);
+        set_cc(d, CC_K_SUB, lg, r, bm);
+        break;
+    case X86_M_ADC:
+    case X86_M_SBB:
+        cin = gen_cond(d, 2);
+        if (mnem == X86_M_ADC) {
+            tcg_gen_add_i64(s, r, a, bm);
+            tcg_gen_add_i64(s, r, r, cin);
+        } else {
+            tcg_gen_sub_i64(s, r, a, bm);
+            tcg_gen_sub_i64(s, r, r, cin);
+        }
+        tcg_gen_mov_i64(s, G.cc_src2, cin);
+        set_cc(d, mnem == X86_M_ADC ? CC_K_ADC : CC_K_SBB, lg, r, bm);
+        break;
+    case X86_M_AND:
+    case X86_M_TEST:
+        tcg_gen_and_i64(s, r, a, bm);
+        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        break;
+    case X86_M_OR:
+        tcg_gen_or_i64(s, r, a, bm);
+        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        break;
+    default: /* XOR */
+        tcg_gen_xor_i64(s, r, a, bm);
+        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        break;
+    }
+    if (mnem != X86_M_CMP && mnem != X86_M_TEST) {
+        st_op(d, 0, r);
+    }
+}
+
+static void gen_incdec(DC *d, bool inc)
+{
+    TCGContext *s = d->s;
+    int lg = lg_of(d->in.ops[0].size);
+    TCGv_i64 a = ld_op(d, 0), r = tmp(d);
+    TCGv_i64 cf = gen_cond(d, 2);
+    tcg_gen_addi_i64(s, r, a, inc ? 1 : -1);
+    set_cc(d, inc ? CC_K_INC : CC_K_DEC, lg, r, cf);
+    st_op(d, 0, r);
+}
+
+static void gen_jcc(DC *d, TCGv_i64 cond, uint64_t target)
+{
+    TCGLabel *l = gen_new_label(d->s);
+    tcg_gen_brcondi_i64(d->s, TCG_COND_NE, cond, 0, l);
+    gen_goto(d, 0, d->next);
+    gen_set_label(d->s, l);
+    gen_goto(d, 1, target);
+    d->done = true;
+}
+
+static uint64_t rel_target(DC *d, int i)
+{
+    return (d->next + d->in.imm[d->in.ops[i].index]) & eip_mask(d);
+}
+
+static void gen_loop(DC *d, int mnem)
+{
+    TCGContext *s = d->s;
+    int asz = d->in.addrsize / 8;
+    TCGv_i64 c = ld_reg(d, R_ECX, false, asz), t = tmp(d);
+    if (mnem == X86_M_JCXZ) {
+        tcg_gen_setcondi_i64(s, TCG_COND_EQ, t, c, 0);
+    } else {
+        tcg_gen_subi_i64(s, c, c, 1);
+        st_reg(d, R_ECX, false, asz, c);
+        tcg_gen_andi_i64(s, c, c, asz == 8 ? -1 : (int64_t)((1ull << (8 * asz)) - 1));
+        tcg_gen_setcondi_i64(s, TCG_COND_NE, t, c, 0);
+        if (mnem != X86_M_LOOP) {
+            TCGv_i64 z = gen_cond(d, mnem == X86_M_LOOPE ? 4 : 5);
+            tcg_gen_and_i64(s, t, t, z);
+        }
+    }
+    gen_jcc(d, t, rel_target(d, 0));
+}
+
+static void gen_string(DC *d, int kind)
+{
+    X86Insn *in = &d->in;
+    int size = in->ops[0].size ? in->ops[0].size : in->ops[1].size;
+    int seg = in->seg_override >= 0 ? in->seg_override : R_DS;
+    uint64_t mode = lg_of(in->addrsize / 8);
+    if (in->prefixes & X86_P_REP) {
+        mode |= 4;
+    }
+    if ((in->prefixes & X86_P_REPNE) && (kind == 1 || kind == 4)) {
+        mode |= 8;
+    } else if (in->prefixes & X86_P_REPNE) {
+        mode |= 4;
+    }
+    if (d->code64) {
+        mode |= 16;
+    }
+    /* INS/OUTS operand sizes: the memory side. */
+    for (int i = 0; i < in->n_ops; i++) {
+        if (in->ops[i].kind == X86_OPK_MEM && in->ops[i].size) {
+            size = in->ops[i].size;
+        }
+    }
+    call(d, &hi_string, -1, 5, cst(d, kind), cst(d, lg_of(size)), cst(d, mode),
+         cst(d, seg));
+}
+
+static int port_op(DC *d, int i, TCGv_i64 *port)
+{
+    X86Operand *o = &d->in.ops[i];
+    if (o->kind == X86_OPK_IMM) {
+        *port = cst(d, d->in.imm[o->index] & 0xff);
+    } else {
+        *port = ld_reg(d, R_EDX, false, 2);
+    }
+    return 0;
+}
+
+/* MOV with a control or segment register on one side. */
+static bool gen_mov_special(DC *d)
+{
+    X86Operand *o0 = &d->in.ops[0], *o1 = &d->in.ops[1];
+    if (o0->kind == X86_OPK_REG && o0->rclass == X86_RC_CR) {
+        st_rip(d, d->eip);
+        call(d, &hi_write_cr, -1, 3, cst(d, o0->reg), ld_reg(d, o1->reg, false, 8));
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    }
+    if (o1->kind == X86_OPK_REG && o1->rclass == X86_RC_CR) {
+        TCGv_i64 t = tmp(d);
+        st_rip(d, d->eip);
+        call(d, &hi_read_cr, t.idx, 2, cst(d, o1->reg));
+        st_reg(d, o0->reg, false, d->code64 ? 8 : 4, t);
+        return true;
+    }
+    if (o0->kind == X86_OPK_REG && o0->rclass == X86_RC_SEG) {
+        TCGv_i64 v = ld_op(d, 1);
+        if (o0->reg == R_CS) {
+            gen_raise(d, 6);
+            return true;
+        }
+        call(d, &hi_load_seg, -1, 3, cst(d, o0->reg), v);
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    }
+    if (o1->kind == X86_OPK_REG && o1->rclass == X86_RC_SEG) {
+        TCGv_i64 v = ld_op(d, 1);
+        if (o0->kind == X86_OPK_MEM) {
+            qst(d, v, mem_addr(d), 2);
+        } else {
+            st_reg(d, o0->reg, false, o0->size, v);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* BT/BTS/BTR/BTC: a register bit offset reaches outside a memory operand
+ * (SDM Vol 2A BT: the offset is signed and selects the operand-size unit). */
+static void gen_bt(DC *d, int kind)
+{
+    TCGContext *s = d->s;
+    X86Operand *o0 = &d->in.ops[0];
+    int size = o0->size, lg = lg_of(size), bits = 8 * size;
+    TCGv_i64 bit = tmp(d), val = tmp(d), addr = (TCGv_i64){ -1 };
+
+    if (d->in.ops[1].kind == X86_OPK_IMM) {
+        tcg_gen_movi_i64(s, bit, d->in.imm[d->in.ops[1].index] & (bits - 1));
+    } else {
+        TCGv_i64 off = ld_op(d, 1);
+        tcg_gen_andi_i64(s, bit, off, bits - 1);
+        if (o0->kind == X86_OPK_MEM) {
+            TCGv_i64 disp = tmp(d);
+            addr = tmp(d);
+            tcg_gen_shli_i64(s, disp, off, 64 - bits);
+            tcg_gen_sari_i64(s, disp, disp, 64 - bits + lg + 3);
+            tcg_gen_shli_i64(s, disp, disp, lg);
+            tcg_gen_add_i64(s, addr, mem_addr(d), disp);
+            if (!d->code64) {
+                tcg_gen_ext32u_i64(s, addr, addr);
+            }
+        }
+    }
+    if (addr.idx >= 0) {
+        qld(d, val, addr, size);
+    } else {
+        val = ld_op(d, 0);
+    }
+    TCGv_i64 r = tmp(d);
+    call(d, &hi_bt, r.idx, 4, cst(d, kind), val, bit);
+    if (kind) {
+        if (addr.idx >= 0) {
+            qst(d, r, addr, size);
+        } else {
+            st_op(d, 0, r);
+        }
+    }
+}
+
+/* Write v as a GPR of size would, into t (not the register itself). */
+static void merged_reg(DC *d, TCGv_i64 t, int r, int size, TCGv_i64 v)
+{
+    switch (size) {
+    case 8: tcg_gen_mov_i64(d->s, t, v); break;
+    case 4: tcg_gen_ext32u_i64(d->s, t, v); break;
+    case 2: tcg_gen_deposit_i64(d->s, t, G.regs[r], v, 0, 16); break;
+    default: tcg_gen_deposit_i64(d->s, t, G.regs[r], v, 0, 8); break;
+    }
+}
+
+/* Translate one decoded instruction. Returns false if not implemented. */
+static bool gen_insn(DC *d)
+{
+    TCGContext *s = d->s;
+    X86Insn *in = &d->in;
+    int mnem = in->mnem;
+    int osz = in->opsize / 8;
+    TCGv_i64 a, b, t;
+
+    switch (mnem) {
+    case X86_M_ADD: case X86_M_OR: case X86_M_ADC: case X86_M_SBB:
+    case X86_M_AND: case X86_M_SUB: case X86_M_XOR: case X86_M_CMP:
+    case X86_M_TEST:
+        gen_alu(d, mnem);
+        return true;
+    case X86_M_INC:
+    case X86_M_DEC:
+        gen_incdec(d, mnem == X86_M_INC);
+        return true;
+    case X86_M_NOT:
+        a = ld_op(d, 0);
+        tcg_gen_not_i64(s, a, a);
+        st_op(d, 0, a);
+        return true;
+    case X86_M_NEG:
+        a = ld_op(d, 0);
+        t = tmp(d);
+        tcg_gen_neg_i64(s, t, a);
+        set_cc(d, CC_K_SUB, lg_of(in->ops[0].size), t, a);
+        st_op(d, 0, t);
+        return true;
+    case X86_M_ROL: case X86_M_ROR: case X86_M_RCL: case X86_M_RCR:
+    case X86_M_SHL: case X86_M_SHR: case X86_M_SAL: case X86_M_SAR: {
+        static const int8_t opn[] = {
+            [X86_M_ROL] = 0, [X86_M_ROR] = 1, [X86_M_RCL] = 2, [X86_M_RCR] = 3,
+            [X86_M_SHL] = 4, [X86_M_SHR] = 5, [X86_M_SAL] = 6, [X86_M_SAR] = 7,
+        };
+        a = ld_op(d, 0);
+        b = in->ops[1].kind == X86_OPK_NONE || in->ops[1].am == X86_AM_ONE
+            ? cst(d, 1) : ld_op(d, 1);
+        t = tmp(d);
+        call(d, &hi_shift, t.idx, 5, cst(d, opn[mnem]), cst(d, lg_of(in->ops[0].size)),
+             a, b);
+        st_op(d, 0, t);
+        return true;
+    }
+    case X86_M_MUL:
+    case X86_M_IMUL:
+        if (in->n_ops == 1 || (mnem == X86_M_MUL)) {
+            int i = in->n_ops == 1 ? 0 : in->n_ops - 1;
+            call(d, &hi_mul1, -1, 4, cst(d, mnem == X86_M_IMUL),
+                 cst(d, lg_of(in->ops[i].size)), ld_op(d, i));
+        } else {
+            a = ld_op(d, in->n_ops == 3 ? 1 : 0);
+            b = ld_op(d, in->n_ops == 3 ? 2 : 1);
+            t = tmp(d);
+            call(d, &hi_imul2, t.idx, 4, cst(d, lg_of(in->ops[0].size)), a, b);
+            st_op(d, 0, t);
+        }
+        return true;
+    case X86_M_DIV:
+    case X86_M_IDIV: {
+        int i = in->n_ops - 1;
+        call(d, &hi_div, -1, 4, cst(d, mnem == X86_M_IDIV),
+             cst(d, lg_of(in->ops[i].size)), ld_op(d, i));
+        return true;
+    }
+    case X86_M_MOV:
+        if (gen_mov_special(d)) {
+            return true;
+        }
+        st_op(d, 0, ld_op(d, 1));
+        return true;
+    case X86_M_MOVZX:
+        st_op(d, 0, ld_op(d, 1));
+        return true;
+    case X86_M_MOVSX:
+    case X86_M_MOVSXD:
+        a = ld_op(d, 1);
+        switch (in->ops[1].size) {
+        case 1: tcg_gen_ext8s_i64(s, a, a); break;
+        case 2: tcg_gen_ext16s_i64(s, a, a); break;
+        default: tcg_gen_ext32s_i64(s, a, a); break;
+        }
+        st_op(d, 0, a);
+        return true;
+    case X86_M_LEA:
+        st_op(d, 0, gen_ea(d));
+        return true;
+    case X86_M_XCHG:
+        a = ld_op(d, 0);
+        b = ld_op(d, 1);
+        st_op(d, 1, a);
+        st_op(d, 0, b);
+        return true;
+    case X86_M_CBW:
+        a = ld_reg(d, R_EAX, false, osz / 2);
+        if (osz == 2) {
+            tcg_gen_ext8s_i64(s, a, a);
+        } else if (osz == 4) {
+            tcg_gen_ext16s_i64(s, a, a);
+        } else {
+            tcg_gen_ext32s_i64(s, a, a);
+        }
+        st_reg(d, R_EAX, false, osz, a);
+        return true;
+    case X86_M_CWD:
+        a = ld_reg(d, R_EAX, false, osz);
+        t = tmp(d);
+        tcg_gen_shli_i64(s, t, a, 64 - 8 * osz);
+        tcg_gen_sari_i64(s, t, t, 63);
+        st_reg(d, R_EDX, false, osz, t);
+        return true;
+    case X86_M_PUSH:
+        a = ld_op(d, 0);
+        if (in->ops[0].kind == X86_OPK_IMM && osz < 8) {
+            tcg_gen_andi_i64(s, a, a, osz == 4 ? 0xffffffff : 0xffff);
+        }
+        push_v(d, a, osz);
+        return true;
+    case X86_M_POP:
+        a = peek(d, osz);
+        if (in->ops[0].kind == X86_OPK_REG && in->ops[0].rclass == X86_RC_SEG) {
+            call(d, &hi_load_seg, -1, 3, cst(d, in->ops[0].reg), a);
+            pop_adjust(d, osz);
+            gen_goto(d, 0, d->next);
+            d->done = true;
+            return true;
+        }
+        pop_adjust(d, osz);
+        /* POP into memory computes rSP-relative addresses after the increment. */
+        st_op(d, 0, a);
+        return true;
+    case X86_M_PUSHF:
+        t = tmp(d);
+        call(d, &hi_read_eflags, t.idx, 1);
+        push_v(d, t, osz);
+        return true;
+    case X86_M_POPF:
+        a = peek(d, osz);
+        pop_adjust(d, osz);
+        call(d, &hi_write_eflags, -1, 3, a,
+             cst(d, osz == 2 ? 0x7fd5 : 0x3f7fd5 & ~(VM_MASK | VIF_MASK | VIP_MASK)));
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    case X86_M_LEAVE:
+        t = tmp(d);
+        tcg_gen_mov_i64(s, t, G.regs[R_EBP]);
+        st_reg(d, R_ESP, false, stack_size(d), t);
+        a = peek(d, osz);
+        pop_adjust(d, osz);
+        st_reg(d, R_EBP, false, osz, a);
+        return true;
+    case X86_M_JMP:
+        if (in->ops[0].kind == X86_OPK_REL) {
+            gen_goto(d, 0, rel_target(d, 0));
+            d->done = true;
+        } else {
+            gen_jmp_v(d, ld_op(d, 0));
+        }
+        return true;
+    case X86_M_CALL:
+        if (in->ops[0].kind == X86_OPK_REL) {
+            push_v(d, cst(d, d->next & eip_mask(d)), osz);
+            gen_goto(d, 0, rel_target(d, 0));
+            d->done = true;
+        } else {
+            a = ld_op(d, 0);
+            push_v(d, cst(d, d->next & eip_mask(d)), osz);
+            gen_jmp_v(d, a);
+        }
+        return true;
+    case X86_M_RET:
+        a = peek(d, osz);
+        pop_adjust(d, osz + (in->n_ops ? (int)in->imm[0] : 0));
+        gen_jmp_v(d, a);
+        return true;
+    case X86_M_JCC:
+        gen_jcc(d, gen_cond(d, in->opcode & 15), rel_target(d, 0));
+        return true;
+    case X86_M_LOOP: case X86_M_LOOPE: case X86_M_LOOPNE: case X86_M_JCXZ:
+        gen_loop(d, mnem);
+        return true;
+    case X86_M_SETCC:
+        st_op(d, 0, gen_cond(d, in->opcode & 15));
+        return true;
+    case X86_M_CMOVCC: {
+        TCGv_i64 c = gen_cond(d, in->opcode & 15);
+        a = ld_op(d, 0);
+        b = ld_op(d, 1);
+        t = tmp(d);
+        tcg_gen_movcond_i64(s, TCG_COND_NE, t, c, cst(d, 0), b, a);
+        st_op(d, 0, t);
+        return true;
+    }
+    case X86_M_CLC: case X86_M_STC: case X86_M_CMC: case X86_M_CLD: case X86_M_STD:
+    case X86_M_CLI: case X86_M_STI:
+        call(d, &hi_flagop, -1, 2, cst(d, in->opcode));
+        return true;
+    case X86_M_SAHF:
+        a = ld_reg(d, R_EAX, true, 1);
+        call(d, &hi_write_eflags, -1, 3, a, cst(d, CC_S | CC_Z | CC_A | CC_P | CC_C));
+        return true;
+    case X86_M_LAHF:
+        t = tmp(d);
+        call(d, &hi_read_eflags, t.idx, 1);
+        st_reg(d, R_EAX, true, 1, t);
+        return true;
+    case X86_M_IN: {
+        TCGv_i64 port;
+        port_op(d, 1, &port);
+        t = tmp(d);
+        st_rip(d, d->eip);
+        call(d, &hi_in, t.idx, 3, port, cst(d, lg_of(in->ops[0].size)));
+        st_op(d, 0, t);
+        return true;
+    }
+    case X86_M_OUT: {
+        TCGv_i64 port;
+        port_op(d, 0, &port);
+        st_rip(d, d->eip);
+        call(d, &hi_out, -1, 4, port, cst(d, lg_of(in->ops[1].size)), ld_op(d, 1));
+        return true;
+    }
+    case X86_M_MOVS: gen_string(d, 0); return true;
+    case X86_M_CMPS: gen_string(d, 1); return true;
+    case X86_M_STOS: gen_string(d, 2); return true;
+    case X86_M_LODS: gen_string(d, 3); return true;
+    case X86_M_SCAS: gen_string(d, 4); return true;
+    case X86_M_INS: gen_string(d, 5); return true;
+    case X86_M_OUTS: gen_string(d, 6); return true;
+    case X86_M_NOP: case X86_M_PAUSE: case X86_M_LFENCE: case X86_M_MFENCE:
+    case X86_M_SFENCE: case X86_M_PREFETCH: case X86_M_PREFETCHW:
+    case X86_M_PREFETCHNTA: case X86_M_PREFETCHT0: case X86_M_PREFETCHT1:
+    case X86_M_PREFETCHT2: case X86_M_WBINVD: case X86_M_INVD:
+        return true;
+    case X86_M_HLT:
+        st_rip(d, d->next & eip_mask(d));
+        call(d, &hi_hlt, -1, 1);
+        gen_exit(d);
+        return true;
+    case X86_M_CPUID:
+        call(d, &hi_cpuid, -1, 1);
+        return true;
+    case X86_M_RDTSC:
+        call(d, &hi_rdtsc, -1, 1);
+        return true;
+    case X86_M_RDMSR:
+        st_rip(d, d->eip);
+        call(d, &hi_rdmsr, -1, 1);
+        return true;
+    case X86_M_WRMSR:
+        st_rip(d, d->eip);
+        call(d, &hi_wrmsr, -1, 1);
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    case X86_M_LGDT:
+    case X86_M_LIDT:
+        call(d, &hi_lgdt, -1, 4, cst(d, mnem == X86_M_LIDT), mem_addr(d),
+             cst(d, d->code64 ? 64 : in->opsize));
+        return true;
+    case X86_M_INVLPG:
+        call(d, &hi_write_cr, -1, 3, cst(d, 3),
+             (tcg_gen_ld_i64(s, (t = tmp(d)), offsetof(CPUX86State, cr[3])), t));
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    case X86_M_JMPF:
+    case X86_M_CALLF: {
+        TCGv_i64 sel, off;
+        if (in->ops[0].kind == X86_OPK_FAR) {
+            off = cst(d, in->imm[0]);
+            sel = cst(d, in->imm[1]);
+        } else {
+            TCGv_i64 addr = mem_addr(d), a2 = tmp(d);
+            off = tmp(d);
+            sel = tmp(d);
+            qld(d, off, addr, osz);
+            tcg_gen_addi_i64(s, a2, addr, osz);
+            qld(d, sel, a2, 2);
+        }
+        st_rip(d, d->eip);
+        if (mnem == X86_M_JMPF) {
+            call(d, &hi_ljmp, -1, 3, sel, off);
+        } else {
+            call(d, &hi_lcall, -1, 5, sel, off, cst(d, lg_of(osz)),
+                 cst(d, d->next & eip_mask(d)));
+        }
+        gen_exit(d);
+        return true;
+    }
+    case X86_M_RETF:
+        st_rip(d, d->eip);
+        call(d, &hi_lret, -1, 3, cst(d, lg_of(osz)), cst(d, in->n_ops ? in->imm[0] : 0));
+        gen_exit(d);
+        return true;
+    case X86_M_IRET:
+        st_rip(d, d->eip);
+        call(d, &hi_iret, -1, 2, cst(d, lg_of(osz)));
+        gen_exit(d);
+        return true;
+    case X86_M_INT:
+    case X86_M_INT3:
+        st_rip(d, d->eip);
+        call(d, &hi_int, -1, 3, cst(d, mnem == X86_M_INT3 ? 3 : (in->imm[0] & 0xff)),
+             cst(d, d->next & eip_mask(d)));
+        gen_exit(d);
+        return true;
+    case X86_M_BT: gen_bt(d, 0); return true;
+    case X86_M_BTS: gen_bt(d, 1); return true;
+    case X86_M_BTR: gen_bt(d, 2); return true;
+    case X86_M_BTC: gen_bt(d, 3); return true;
+    case X86_M_BSF:
+    case X86_M_BSR:
+    case X86_M_TZCNT:
+    case X86_M_LZCNT:
+        /* CPUID advertises neither BMI1 nor LZCNT, so F3-prefixed forms run as
+         * BSF/BSR, as on processors without them (compilers emit REP BSF). */
+        if (mnem == X86_M_LZCNT) {
+            mnem = X86_M_BSR;
+        }
+        a = ld_op(d, 1);
+        b = ld_op(d, 0);
+        t = tmp(d);
+        call(d, &hi_bsf, t.idx, 5, cst(d, mnem == X86_M_BSR),
+             cst(d, lg_of(in->ops[1].size)), a, b);
+        st_op(d, 0, t);
+        return true;
+    case X86_M_SHLD:
+    case X86_M_SHRD:
+        a = ld_op(d, 0);
+        b = ld_op(d, 1);
+        t = tmp(d);
+        call(d, &hi_shld, t.idx, 6, cst(d, mnem == X86_M_SHRD),
+             cst(d, lg_of(in->ops[0].size)), a, b, ld_op(d, 2));
+        st_op(d, 0, t);
+        return true;
+    case X86_M_XADD: {
+        int lg = lg_of(in->ops[0].size);
+        a = ld_op(d, 0);
+        b = ld_op(d, 1);
+        t = tmp(d);
+        tcg_gen_add_i64(s, t, a, b);
+        set_cc(d, CC_K_ADD, lg, t, b);
+        st_op(d, 1, a);
+        st_op(d, 0, t);
+        return true;
+    }
+    case X86_M_CMPXCHG: {
+        int size = in->ops[0].size, lg = lg_of(size);
+        TCGv_i64 acc = ld_reg(d, R_EAX, false, size), eq = tmp(d), nd = tmp(d);
+        TCGv_i64 merged = tmp(d), nrax = tmp(d);
+        a = ld_op(d, 0);
+        b = ld_op(d, 1);
+        t = tmp(d);
+        tcg_gen_sub_i64(s, t, acc, a);
+        set_cc(d, CC_K_SUB, lg, t, a);
+        tcg_gen_setcond_i64(s, TCG_COND_EQ, eq, acc, a);
+        tcg_gen_movcond_i64(s, TCG_COND_NE, nd, eq, cst(d, 0), b, a);
+        /* The accumulator is written only on a mismatch. */
+        merged_reg(d, merged, R_EAX, size, a);
+        tcg_gen_movcond_i64(s, TCG_COND_NE, nrax, eq, cst(d, 0), G.regs[R_EAX], merged);
+        tcg_gen_mov_i64(s, G.regs[R_EAX], nrax);
+        st_op(d, 0, nd);
+        return true;
+    }
+    case X86_M_CMPXCHG8B:
+    case X86_M_CMPXCHG16B:
+        call(d, &hi_cmpxchg8b, -1, 3, mem_addr(d), cst(d, mnem == X86_M_CMPXCHG8B ? 3 : 4));
+        return true;
+    case X86_M_PUSHA: {
+        TCGv_i64 sp0 = ld_reg(d, R_ESP, false, osz);
+        for (int r = R_EAX; r <= R_EDI; r++) {
+            push_v(d, r == R_ESP ? sp0 : ld_reg(d, r, false, osz), osz);
+        }
+        return true;
+    }
+    case X86_M_POPA:
+        for (int r = R_EDI; r >= R_EAX; r--) {
+            a = peek(d, osz);
+            pop_adjust(d, osz);
+            if (r != R_ESP) {
+                st_reg(d, r, false, osz, a);
+            }
+        }
+        return true;
+    case X86_M_ENTER: {
+        int level = in->imm[1] & 31;
+        if (level) {
+            return false;
+        }
+        TCGv_i64 frame = tmp(d);
+        push_v(d, ld_reg(d, R_EBP, false, osz), osz);
+        tcg_gen_mov_i64(s, frame, G.regs[R_ESP]);
+        st_reg(d, R_EBP, false, osz, frame);
+        tcg_gen_subi_i64(s, frame, frame, in->imm[0] & 0xffff);
+        st_reg(d, R_ESP, false, stack_size(d), frame);
+        return true;
+    }
+    case X86_M_XLAT: {
+        TCGv_i64 off = tmp(d);
+        int seg = in->seg_override >= 0 ? in->seg_override : R_DS;
+        tcg_gen_add_i64(s, off, G.regs[R_EBX], ld_reg(d, R_EAX, false, 1));
+        mask_addr(d, off, in->addrsize);
+        t = tmp(d);
+        qld(d, t, linear(d, seg, off), 1);
+        st_reg(d, R_EAX, false, 1, t);
+        return true;
+    }
+    case X86_M_LDS: case X86_M_LES: case X86_M_LSS: case X86_M_LFS: case X86_M_LGS: {
+        int seg = mnem == X86_M_LDS ? R_DS : mnem == X86_M_LES ? R_ES
+                  : mnem == X86_M_LSS ? R_SS : mnem == X86_M_LFS ? R_FS : R_GS;
+        TCGv_i64 addr = mem_addr(d), a2 = tmp(d), off = tmp(d), sel = tmp(d);
+        qld(d, off, addr, osz);
+        tcg_gen_addi_i64(s, a2, addr, osz);
+        qld(d, sel, a2, 2);
+        call(d, &hi_load_seg, -1, 3, cst(d, seg), sel);
+        st_reg(d, in->ops[0].reg, false, osz, off);
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    }
+    case X86_M_SGDT:
+    case X86_M_SIDT: {
+        TCGv_i64 addr = mem_addr(d), a2 = tmp(d);
+        size_t base = mnem == X86_M_SGDT ? offsetof(CPUX86State, gdt)
+                                         : offsetof(CPUX86State, idt);
+        t = tmp(d);
+        tcg_gen_ld16u_i64(s, t, base + offsetof(DescTable, limit));
+        qst(d, t, addr, 2);
+        tcg_gen_ld_i64(s, t, base + offsetof(DescTable, base));
+        tcg_gen_addi_i64(s, a2, addr, 2);
+        qst(d, t, a2, d->code64 ? 8 : 4);
+        return true;
+    }
+    case X86_M_SLDT:
+    case X86_M_STR:
+        t = tmp(d);
+        tcg_gen_ld16u_i64(s, t, mnem == X86_M_STR ? offsetof(CPUX86State, tr.selector)
+                                                  : offsetof(CPUX86State, ldt.selector));
+        if (in->ops[0].kind == X86_OPK_MEM) {
+            qst(d, t, mem_addr(d), 2);
+        } else {
+            st_op(d, 0, t);
+        }
+        return true;
+    case X86_M_LLDT:
+    case X86_M_LTR:
+        st_rip(d, d->eip);
+        call(d, &hi_load_sysseg, -1, 3, cst(d, mnem == X86_M_LTR), ld_op(d, 0));
+        return true;
+    case X86_M_SALC:
+        t = gen_cond(d, 2);
+        tcg_gen_neg_i64(s, t, t);
+        st_reg(d, R_EAX, false, 1, t);
+        return true;
+    case X86_M_CLFLUSH: case X86_M_CLFLUSHOPT: case X86_M_CLWB:
+        return true;
+    case X86_M_SMSW:
+        t = tmp(d);
+        tcg_gen_ld_i64(s, t, offsetof(CPUX86State, cr[0]));
+        if (in->ops[0].kind == X86_OPK_MEM) {
+            qst(d, t, mem_addr(d), 2);
+        } else {
+            st_op(d, 0, t);
+        }
+        return true;
+    case X86_M_LMSW:
+        /* LMSW sets PE but never clears it; it changes MP, EM, TS too. */
+        a = ld_op(d, 0);
+        t = tmp(d);
+        b = tmp(d);
+        tcg_gen_ld_i64(s, t, offsetof(CPUX86State, cr[0]));
+        tcg_gen_andi_i64(s, b, a, 0xf);
+        tcg_gen_andi_i64(s, t, t, ~0xeull);
+        tcg_gen_or_i64(s, t, t, b);
+        st_rip(d, d->eip);
+        call(d, &hi_write_cr, -1, 3, cst(d, 0), t);
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    case X86_M_CLTS:
+        t = tmp(d);
+        tcg_gen_ld_i64(s, t, offsetof(CPUX86State, cr[0]));
+        tcg_gen_andi_i64(s, t, t, ~(int64_t)CR0_TS);
+        tcg_gen_st_i64(s, t, offsetof(CPUX86State, cr[0]));
+        return true;
+    case X86_M_UD2:
+    case X86_M_UD0:
+    case X86_M_UD1:
+        gen_raise(d, 6);
+        return true;
+    case X86_M_BSWAP:
+        a = ld_op(d, 0);
+        if (osz == 8) {
+            tcg_gen_bswap64_i64(s, a, a);
+        } else {
+            tcg_gen_bswap32_i64(s, a, a);
+        }
+        st_op(d, 0, a);
+        return true;
+    default:
+        return false;
+    }
+}
+
+void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t cs_base,
+                         uint32_t flags, uintptr_t tb_token, X86TranslateOut *out)
+{
+    DC dc = {
+        .s = s, .env = env, .cs_base = cs_base, .flags = flags, .tb = tb_token,
+        .code64 = flags & TBF_CODE64,
+        .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? 1 : 0,
+        .cc_known = -1,
+    };
+    X86DecodeMode mode = dc.code64 ? X86_MODE_64
+                         : (flags & TBF_CODE16) ? X86_MODE_16 : X86_MODE_32;
+    uint64_t lin = pc, page = pc & ~0xfffull;
+    TCGLabel *l_exit;
+    int n = 0;
+
+    out->page2 = (uint64_t)-1;
+    tcg_func_start(s);
+    /* Leave promptly when the machine asks (kick, pause, code invalidation). */
+    {
+        TCGv_i32 er = tcg_temp_new_i32(s);
+        l_exit = gen_new_label(s);
+        tcg_gen_ld_i32(s, er, (intptr_t)offsetof(CPUState, exit_request) -
+                              (intptr_t)offsetof(CPUState, env));
+        tcg_gen_brcondi_i32(s, TCG_COND_NE, er, 0, l_exit);
+    }
+    /* Which block runs, for mapping a faulting host pc back (blocks chain). */
+    tcg_gen_st_i64(s, tcg_constant_i64(s, tb_token), offsetof(CPUX86State, tcg_tb));
+    dc.eip = pc - cs_base;
+    while (!dc.done) {
+        uint8_t buf[X86_MAX_INSN_LEN];
+        size_t got = x86_fetch_code(env, lin, buf, sizeof(buf), n == 0);
+        int len = got ? x86_decode(mode, buf, got, &dc.in) : -X86_DECODE_TRUNC;
+
+        if (len == -X86_DECODE_TRUNC) {
+            if (n > 0) {
+                gen_goto(&dc, 0, dc.eip);
+                break;
+            }
+            /* The first instruction runs into an unmapped page: take the #PF. */
+            x86_fetch_code(env, (lin + got), buf, 1, true);
+            len = -X86_DECODE_UD;
+        }
+        tcg_gen_insn_start(s, dc.eip, 0, 0);
+        n++;
+        dc.a0_valid = false;
+        if (len < 0) {
+            gen_raise(&dc, len == -X86_DECODE_TOOLONG ? 13 : 6);
+            break;
+        }
+        if (((lin + len - 1) & ~0xfffull) != page) {
+            out->page2 = (lin + len - 1) & ~0xfffull;
+        }
+        dc.next = dc.eip + len;
+        log_mask(LOG_IN_ASM, "tcg: %#" PRIx64 ": %s (%d bytes)\n", dc.eip,
+                 x86_mnemonic_name(dc.in.mnem), len);
+        if (!gen_insn(&dc)) {
+            log_mask(LOG_UNIMP, "tcg: %s at %#" PRIx64 " not implemented: #UD\n",
+                     x86_mnemonic_name(dc.in.mnem), dc.eip);
+            gen_raise(&dc, 6);
+            break;
+        }
+        lin += len;
+        dc.eip = dc.next;
+        if (!dc.done && (n >= MAX_BLOCK_INSNS || (lin & ~0xfffull) != page ||
+                         out->page2 != (uint64_t)-1)) {
+            gen_goto(&dc, 0, dc.eip);
+            break;
+        }
+    }
+    gen_set_label(s, l_exit);
+    tcg_gen_exit_tb(s, 0);
+    out->nb_insns = n;
+    out->size = lin - pc;
+}

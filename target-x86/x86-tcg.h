@@ -1,0 +1,100 @@
+/*
+ * x86-tcg.h: the private contract between the x86 front end (translate.c,
+ * helper.c, mmu.c) and the execution loop in accel/tcg/. Not used by KVM.
+ *
+ * Lazy condition codes: env->cc_op says how the arithmetic flags (CF PF AF ZF
+ * SF OF) follow from cc_dst/cc_src/cc_src2; CC_OP_EFLAGS (0) means they are in
+ * env->rflags, which is also what a zeroed or KVM-written state means.
+ */
+#ifndef TARGET_X86_X86_TCG_H
+#define TARGET_X86_X86_TCG_H
+
+#include "system/machine.h"
+#include "tcg/tcg.h"
+
+#define CC_ARITH (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+
+enum {
+    CC_K_EFLAGS, CC_K_ADD, CC_K_ADC, CC_K_SUB, CC_K_SBB, CC_K_LOGIC, CC_K_INC,
+    CC_K_DEC,
+};
+/* cc_op = kind << 2 | log2(operand bytes) */
+#define CC_OP(kind, lg) (((kind) << 2) | (lg))
+#define CC_OP_EFLAGS 0
+
+/* TB flags: what the translation of a block depends on besides pc/cs_base. */
+#define TBF_CODE16   (1u << 0)
+#define TBF_CODE64   (1u << 1)
+#define TBF_SS32     (1u << 2)
+#define TBF_PE       (1u << 3)
+#define TBF_LMA      (1u << 4)
+#define TBF_CPL_SHIFT 5        /* 2 bits */
+#define TBF_VM       (1u << 7)
+
+/* Access kinds for the page walk. */
+enum { X86_ACC_READ, X86_ACC_WRITE, X86_ACC_FETCH };
+
+/* Pseudo exception numbers used by the loop. */
+#define EXCP_HLT     0x100
+#define EXCP_EXIT    0x101     /* leave the block, nothing to deliver */
+
+#define X86_TLB_BITS 8
+#define X86_TLB_SIZE (1 << X86_TLB_BITS)
+#define X86_MMU_MODES 2        /* 0 supervisor, 1 user */
+
+static inline CPUState *env_cpu(CPUX86State *env)
+{
+    return (CPUState *)((char *)env - offsetof(CPUState, env));
+}
+
+/* ---- helper.c ---- */
+uint32_t x86_cc_compute(CPUX86State *env);
+uint64_t x86_get_eflags(CPUX86State *env);
+void x86_set_eflags(CPUX86State *env, uint64_t val, uint64_t mask);
+uint32_t x86_tb_flags(CPUX86State *env);
+int x86_cpl(CPUX86State *env);
+/* Deliver an exception or interrupt (the loop calls it outside generated code).
+ * next_eip is used for software interrupts; is_soft marks INT n. */
+void x86_do_interrupt(CPUX86State *env, int vec, bool is_soft, bool has_err,
+                      uint32_t err, uint64_t next_eip);
+bool x86_exception_has_error(int vec);
+
+/* ---- mmu.c ---- */
+/* Walk the page tables for vaddr. On success *paddr and *writable set; on a
+ * fault returns false with the #PF error code in *err (CR2 not yet set). */
+bool x86_mmu_translate(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
+                       bool user, uint64_t *paddr, bool *writable, uint32_t *err);
+
+/* ---- translate.c ---- */
+typedef struct X86TranslateOut {
+    int nb_insns;
+    uint64_t size;         /* guest bytes covered */
+    uint64_t page2;        /* linear address of a second page touched, or -1 */
+} X86TranslateOut;
+
+void x86_tcg_init_globals(TCGContext *s);
+/* Build IR for one block at linear pc. tb_token is what exit_tb reports (the
+ * accel's TB pointer, 4-aligned). Raises (longjmp) on a fault fetching the
+ * first instruction. */
+void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t cs_base,
+                         uint32_t flags, uintptr_t tb_token, X86TranslateOut *out);
+
+/* ---- provided by accel/tcg ---- */
+/* Raise an exception from a helper (ra = host return address, 0 when the state
+ * is already exact). Does not return. */
+__attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err, uintptr_t ra);
+/* Guest virtual memory from C (helpers, interrupt delivery). */
+uint64_t x86_ld(CPUX86State *env, uint64_t addr, int size, uintptr_t ra);
+void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t ra);
+/* Copy guest code bytes at linear addr (fetch access) for the translator;
+ * returns how many were readable (stops at a faulting page), raising only if
+ * must_first and the first byte faults. */
+size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
+                      bool must_first);
+/* Control state changed (CR0/CR3/CR4/EFER): drop cached translations of addresses. */
+void x86_tlb_flush(CPUX86State *env);
+/* HLT: park until kicked. */
+__attribute__((noreturn)) void x86_halt(CPUX86State *env);
+TCGContext *x86_tcg_ctx(CPUX86State *env);
+
+#endif
