@@ -416,8 +416,13 @@ static bool cli_parse(CliState *s, int argc, char **argv, Error **errp)
 static bool cli_choose_accel(CliState *s, Error **errp)
 {
     if (!s->accels->len) {
-        g_ptr_array_add(s->accels, opts_parse(s->cfg.qtest ? "qtest" : "kvm", "accel",
-                                              NULL));
+        /* Hardware virtualization where the host has it, else the translator. */
+        if (s->cfg.qtest) {
+            g_ptr_array_add(s->accels, opts_parse("qtest", "accel", NULL));
+        } else {
+            g_ptr_array_add(s->accels, opts_parse("kvm", "accel", NULL));
+            g_ptr_array_add(s->accels, opts_parse("tcg", "accel", NULL));
+        }
     }
     Error *last = NULL;
     for (guint i = 0; i < s->accels->len; i++) {
