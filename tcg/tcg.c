@@ -1032,6 +1032,22 @@ int tcg_gen_code(TCGContext *s)
         tcg_optimize(s);
     }
     tcg_liveness(s);
+    /*
+     * The optimizer drops a goto_tb that became unreachable (a branch folded
+     * to always/never taken). goto_tb_used[] was set when the op was emitted,
+     * so recompute it from the ops that remain, and clear the offsets: a
+     * backend must not set up, and the caller must not chain, a slot that is
+     * not in this block (its offsets would be left over from an earlier one).
+     */
+    s->goto_tb_used[0] = s->goto_tb_used[1] = false;
+    for (int i = 0; i < s->nb_ops; i++) {
+        if (s->ops[i].opc == INDEX_op_goto_tb) {
+            s->goto_tb_used[s->ops[i].args[0]] = true;
+        }
+    }
+    for (int n = 0; n < 2; n++) {
+        s->jmp_insn_offset[n] = s->jmp_reset_offset[n] = 0;
+    }
     if (unlikely(s->log_op_opt)) {
         fprintf(s->log_op_opt, "OP after optimization and liveness analysis:\n");
         tcg_dump_ops(s, s->log_op_opt);

@@ -106,7 +106,7 @@ int tci_gen_code(TCGContext *s)
     uint32_t *label_off = g_new0(uint32_t, s->nb_labels + 1);
     GArray *fixups = g_array_new(false, false, sizeof(uint32_t) * 2);
     uint64_t slot_max = 0;
-    bool ok = true, have_insn = false;
+    bool ok = true, have_insn = false, have_jmp[2] = { false, false };
     uint64_t insn_data[TCG_INSN_START_WORDS] = { 0 };
     size_t total, start;
     TciHeader hdr;
@@ -148,6 +148,7 @@ int tci_gen_code(TCGContext *s)
         if (op->opc == INDEX_op_goto_tb) {
             s->jmp_insn_offset[op->args[0]] = op_off + sizeof(TciOp);
             s->jmp_reset_offset[op->args[0]] = op_off + sizeof(TciOp) + 8;
+            have_jmp[op->args[0]] = true;
         }
         g_byte_array_append(body, (const guint8 *)&h, sizeof(h));
         g_byte_array_append(body, (const guint8 *)args, n * 8);
@@ -182,15 +183,23 @@ int tci_gen_code(TCGContext *s)
         memcpy(dst + hdr.ops_off, body->data, body->len);
     }
 
-    /* Offsets so far are relative to the op area; make them block-relative. */
+    /*
+     * Offsets so far are relative to the op area; make them block-relative.
+     * Only for a goto_tb encoded above: a slot whose op the optimizer dropped
+     * has no field in this block, and writing through a left-over offset would
+     * overwrite one of its ops.
+     */
     for (int n = 0; n < 2; n++) {
+        if (!have_jmp[n]) {
+            s->jmp_insn_offset[n] = s->jmp_reset_offset[n] = 0;
+            s->goto_tb_used[n] = false;
+            continue;
+        }
         s->jmp_insn_offset[n] += hdr.ops_off;
         s->jmp_reset_offset[n] += hdr.ops_off;
-        if (s->goto_tb_used[n]) {
-            /* Unchained: the slot points at the next op (fall through). */
-            uint64_t p = (uintptr_t)(s->buf.rx + start + s->jmp_reset_offset[n]);
-            memcpy(dst + s->jmp_insn_offset[n], &p, 8);
-        }
+        /* Unchained: the slot points at the next op (fall through). */
+        uint64_t p = (uintptr_t)(s->buf.rx + start + s->jmp_reset_offset[n]);
+        memcpy(dst + s->jmp_insn_offset[n], &p, 8);
     }
     for (int i = 0; i < s->nb_insns; i++) {
         s->insns[i].end_off += hdr.ops_off;

@@ -276,6 +276,94 @@ static void test_goto_ptr_interp(void)
     goto_ptr_test(TCG_BACKEND_INTERP);
 }
 
+/* a64 = a64 * b64 + k for k = 1..n: ops that depend on run-time values only. */
+static void gen_mul_add_chain(TCGContext *s, TCGv_i64 a64, TCGv_i64 b64, int n)
+{
+    for (int k = 1; k <= n; k++) {
+        tcg_gen_mul_i64(s, a64, a64, b64);
+        tcg_gen_addi_i64(s, a64, a64, k);
+    }
+}
+
+static uint64_t mul_add_chain(uint64_t a, uint64_t b, int n)
+{
+    for (int k = 1; k <= n; k++) {
+        a = a * b + k;
+    }
+    return a;
+}
+
+/*
+ * A goto_tb the optimizer drops as unreachable (its branch folded to always
+ * taken) must leave no trace: goto_tb_used[] cleared, so nothing chains it,
+ * and no stale slot offset from the previous block used to set up the new
+ * one. The interpreter used to write its "unchained" pointer through block
+ * A's offset into block B, overwriting one of B's ops (the cpubench guest
+ * crashed under backend=interp this way).
+ */
+static void dropped_goto_tb_test(TCGBackendKind kind)
+{
+    TCGContext *s = ctx_new(kind);
+    TCGv_i64 a64 = tcg_global_mem_new_i64(s, offsetof(Env, a64), "a64");
+    TCGv_i64 b64 = tcg_global_mem_new_i64(s, offsetof(Env, b64), "b64");
+    const void *A, *B;
+    uint32_t b_jmp1;
+    TCGLabel *l;
+    Env env = { 0 };
+    uint64_t want;
+
+    /* Block A: its goto_tb 0 sits well inside the block (a large offset). */
+    tcg_func_start(s);
+    gen_mul_add_chain(s, a64, b64, 8);
+    tcg_gen_goto_tb(s, 0);
+    tcg_gen_exit_tb(s, 1);
+    g_assert_cmpint(tcg_gen_code(s), >, 0);
+    A = s->gen_code_ptr;
+    g_assert_true(s->goto_tb_used[0]);
+    g_assert_false(s->goto_tb_used[1]);
+    g_assert_cmpuint(s->jmp_insn_offset[0], >, 64);
+
+    /* Block B: 7 == 7 always branches, so goto_tb 0 / exit_tb 10 are dead. */
+    tcg_func_start(s);
+    l = gen_new_label(s);
+    tcg_gen_brcond_i64(s, TCG_COND_EQ, tcg_constant_i64(s, 7), tcg_constant_i64(s, 7), l);
+    tcg_gen_goto_tb(s, 0);
+    tcg_gen_exit_tb(s, 10);
+    gen_set_label(s, l);
+    gen_mul_add_chain(s, a64, b64, 24);
+    tcg_gen_goto_tb(s, 1);
+    tcg_gen_exit_tb(s, 11);
+    g_assert_cmpint(tcg_gen_code(s), >, 0);
+    B = s->gen_code_ptr;
+    g_assert_false(s->goto_tb_used[0]);
+    g_assert_true(s->goto_tb_used[1]);
+    b_jmp1 = s->jmp_insn_offset[1];
+
+    env.a64 = 3;
+    env.b64 = 5;
+    want = mul_add_chain(3, 5, 24);
+    g_assert_cmpuint(tcg_exec_code(s, &env, B), ==, 11);
+    g_assert_cmpuint(env.a64, ==, want);
+    /* The surviving slot still chains: B then A. */
+    tcg_set_jmp_target(s, B, b_jmp1, A);
+    want = mul_add_chain(mul_add_chain(want, 5, 24), 5, 8);
+    g_assert_cmpuint(tcg_exec_code(s, &env, B), ==, 1);
+    g_assert_cmpuint(env.a64, ==, want);
+    tcg_context_free(s);
+}
+
+static void test_dropped_goto_tb_native(void)
+{
+    if (native_ok()) {
+        dropped_goto_tb_test(TCG_BACKEND_NATIVE);
+    }
+}
+
+static void test_dropped_goto_tb_interp(void)
+{
+    dropped_goto_tb_test(TCG_BACKEND_INTERP);
+}
+
 /* ---- Precise state: host return address -> guest instruction -------------------- */
 
 static uint64_t ra_load(void *envp, uint64_t addr, MemOpIdx oi, uintptr_t ra)
@@ -925,6 +1013,8 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/interp/chain", test_chain_interp);
     g_test_add_func("/tcg/native/goto-ptr", test_goto_ptr_native);
     g_test_add_func("/tcg/interp/goto-ptr", test_goto_ptr_interp);
+    g_test_add_func("/tcg/native/dropped-goto-tb", test_dropped_goto_tb_native);
+    g_test_add_func("/tcg/interp/dropped-goto-tb", test_dropped_goto_tb_interp);
     g_test_add_func("/tcg/native/insn-search", test_insn_search_native);
     g_test_add_func("/tcg/interp/insn-search", test_insn_search_interp);
     g_test_add_func("/tcg/native/loop", test_loop_native);
