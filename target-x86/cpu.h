@@ -178,6 +178,16 @@ typedef struct CPUX86State {
     bool interrupt_shadow;
     bool nmi_pending;
 
+    /* External interrupt wiring for accelerators without an in-kernel irqchip
+     * (-accel tcg): the board's interrupt controller drives intr_pending (the
+     * INTR pin, written under the machine lock, read at block boundaries) and
+     * intack performs the INTA cycle, returning the vector. The board's INTR
+     * handler sets all three whenever the pin changes; a reset clears them
+     * (the interrupt controller is reset first, which lowers INTR). */
+    volatile int intr_pending;
+    int (*intack)(void *opaque);
+    void *intack_opaque;
+
     /* Translator (-accel tcg) state, unused by KVM. The softmmu TLB per MMU
      * index (0 supervisor, 1 user): see TCGTLBDesc in tcg/tcg.h. */
     uintptr_t tcg_tlb_mask[2];

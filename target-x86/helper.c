@@ -147,10 +147,21 @@ uint64_t helper_read_eflags(CPUX86State *env)
     return x86_get_eflags(env) & ~(uint64_t)(RF_MASK | VM_MASK);
 }
 
+/* IF just went from 0 to 1 with INTR asserted: make the loop look at it at the
+ * next block boundary, even inside chained blocks (which only test exit_request). */
+static void check_intr_window(CPUX86State *env, uint64_t old_flags)
+{
+    if (!(old_flags & IF_MASK) && (env->rflags & IF_MASK) && env->intr_pending) {
+        __atomic_store_n(&env_cpu(env)->exit_request, 1, __ATOMIC_RELEASE);
+    }
+}
+
 /* POPF/IRET-style write; mask says which bits this privilege level may change. */
 void helper_write_eflags(CPUX86State *env, uint64_t val, uint64_t mask)
 {
+    uint64_t old = env->rflags;
     x86_set_eflags(env, val, mask);
+    check_intr_window(env, old);
 }
 
 /* CLC STC CMC CLD STD CLI STI: op = opcode low bits (F5, F8-FD). */
@@ -166,8 +177,12 @@ void helper_flagop(CPUX86State *env, uint64_t opc)
     case 0xfc: f &= ~(uint64_t)DF_MASK; break;
     case 0xfd: f |= DF_MASK; break;
     }
+    uint64_t old = env->rflags;
     env->rflags = f;
     env->cc_op = CC_OP_EFLAGS;
+    /* STI: the interrupt is taken after the next instruction at the earliest
+     * (its shadow); HLT in the same block still runs first. */
+    check_intr_window(env, old);
 }
 
 /* Group 2: op is ModRM.reg (ROL ROR RCL RCR SHL SHR SAL SAR). */

@@ -1250,6 +1250,9 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
     /* Which block runs, for mapping a faulting host pc back (blocks chain). */
     tcg_gen_st_i64(s, tcg_constant_i64(s, tb_token), offsetof(CPUX86State, tcg_tb));
     dc.eip = pc - cs_base;
+    /* STI: the block ends after the instruction that follows it, so a pending
+     * interrupt is taken right after STI's shadow (sti; nop; cli windows). */
+    bool after_sti = false;
     while (!dc.done) {
         uint8_t buf[X86_MAX_INSN_LEN];
         size_t got = x86_fetch_code(env, lin, buf, sizeof(buf), n == 0);
@@ -1285,8 +1288,10 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
         }
         lin += len;
         dc.eip = dc.next;
-        if (!dc.done && (n >= MAX_BLOCK_INSNS || (lin & ~0xfffull) != page ||
-                         out->page2 != (uint64_t)-1)) {
+        bool shadow_over = after_sti;
+        after_sti = dc.in.mnem == X86_M_STI;
+        if (!dc.done && (shadow_over || n >= MAX_BLOCK_INSNS ||
+                         (lin & ~0xfffull) != page || out->page2 != (uint64_t)-1)) {
             gen_goto(&dc, 0, dc.eip);
             break;
         }

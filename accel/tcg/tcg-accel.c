@@ -587,15 +587,46 @@ static void deliver(TCGCPU *tc)
     tc->delivering = 0;
 }
 
+/* INTR is asserted and EFLAGS.IF lets it in. Checked between blocks; the
+ * translator ends a block only after the instruction that follows STI, which
+ * gives STI its one-instruction shadow. */
+static bool intr_deliverable(CPUX86State *env)
+{
+    return env->intr_pending && (env->rflags & IF_MASK) && env->intack;
+}
+
+/* Take an external interrupt: the INTA cycle under the machine lock, then the
+ * same delivery path as exceptions (the loop's sigsetjmp handler calls deliver).
+ * Returns only if the request went away before it was acknowledged. */
+static void take_interrupt(TCGCPU *tc)
+{
+    CPUX86State *env = &tc->cpu->env;
+    Machine *m = tc->cpu->machine;
+    int vec = -1;
+    machine_lock(m);
+    if (intr_deliverable(env)) {
+        vec = env->intack(env->intack_opaque);
+    }
+    machine_unlock(m);
+    if (vec < 0 || vec > 255) {
+        return;
+    }
+    log_mask(LOG_INT, "tcg: vCPU %d: external interrupt vector %d\n", tc->cpu->index, vec);
+    env->tcg_exception = vec;
+    env->tcg_error_code = 0;
+    env->tcg_has_error = false;     /* external interrupts never push an error code */
+    siglongjmp(tc->jb, 1);
+}
+
 static void wait_halted(TCGCPU *tc)
 {
     CPUState *cpu = tc->cpu;
     Machine *m = cpu->machine;
     machine_lock(m);
-    /* No interrupt controller for the translator yet: a halted vCPU sleeps until
-     * kicked (pause, shutdown, reset). */
+    /* A halted vCPU sleeps until an interrupt it can take, or a kick (pause,
+     * shutdown, reset). */
     while (cpu->halted && !cpu->exit_request && !m->shutdown_requested &&
-           !cpu->state_dirty) {
+           !cpu->state_dirty && !intr_deliverable(&cpu->env)) {
         g_cond_wait(&tc->halt_cond, &m->lock);
     }
     machine_unlock(m);
@@ -637,8 +668,11 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
             last = 0;
         }
         if (cpu->halted) {
-            wait_halted(tc);
-            continue;
+            if (!intr_deliverable(env)) {
+                wait_halted(tc);
+                continue;
+            }
+            cpu->halted = false;    /* HLT ends with the interrupt (rip is past it) */
         }
         if (sigsetjmp(tc->jb, 0)) {
             tc->current = NULL;
@@ -660,6 +694,9 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
                 }
             }
             continue;
+        }
+        if (intr_deliverable(env)) {
+            take_interrupt(tc);
         }
         tc->flushed = false;
         TB *tb = tb_find(tc);

@@ -10,12 +10,19 @@
  *   System Control A    0x92
  *   Reset Control       0xcf9
  *   COM1..COM4          0x3f8 0x2f8 0x3e8 0x2e8   4 3 4 3
+ *   8259A pair (*)      0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1; INTR to CPU 0
+ *   8254 PIT (*)        0x40-0x43, 0x61 (channel 2 gate/speaker)   0
+ *
+ * (*) userspace models under -accel tcg and qtest only: under KVM the kernel's
+ * irqchip models them.
  */
 #include "util/osdep.h"
 #include "hw/pc/pc.h"
 #include "hw/device.h"
 #include "chardev/char.h"
 #include "hw/timer/mc146818rtc.h"
+#include "hw/intc/i8259.h"
+#include "system/accel.h"
 
 #define PC_BIOS_MAX   (16 * MiB)
 #define ISA_BIOS_SIZE (128 * KiB)
@@ -111,6 +118,41 @@ static void pc_cmos_init(Machine *m, Device *rtc)
     rtc_set_cmos(rtc, 0x5f, m->cfg.smp - 1);
 }
 
+/* INTA cycle for the translator's loop (accel/tcg never names the PIC). */
+static int pc_intack(void *opaque)
+{
+    return pic_intack(opaque);
+}
+
+/* The PIC's INTR pin, wired to CPU 0's INTR input. Called under the machine lock
+ * (every device runs under it). The vCPUs do not exist yet at board time, so the
+ * CPU is looked up when the pin moves. */
+static void pc_intr_handler(void *opaque, int n, int level)
+{
+    Device *pic = opaque;
+    Machine *m = pic->machine;
+    if (m->ncpus < 1 || !m->cpus[0]) {
+        return;
+    }
+    CPUState *cpu = m->cpus[0];
+    cpu->env.intack = pc_intack;
+    cpu->env.intack_opaque = pic;
+    cpu->env.intr_pending = level;
+    if (level) {
+        cpu->exit_request = 1;
+        if (m->accel && m->accel->cpu_kick) {
+            m->accel->cpu_kick(cpu);
+        }
+    }
+}
+
+/* Userspace interrupt controller and timer: whenever the accelerator does not
+ * bring its own (KVM's in-kernel irqchip). */
+static bool pc_userspace_irqchip(Machine *m)
+{
+    return m->cfg.accel && (!strcmp(m->cfg.accel, "tcg") || !strcmp(m->cfg.accel, "qtest"));
+}
+
 bool pc_machine_init(Machine *m, Error **errp)
 {
     if (m->cfg.bios && !pc_load_bios(m, m->cfg.bios, errp)) {
@@ -122,6 +164,17 @@ bool pc_machine_init(Machine *m, Error **errp)
     memmap_add_mmio(&m->mem, "vga-window", 0xa0000, 0x20000, &unassigned_ops, NULL, 1);
 
     static const char *const no_props[] = { NULL };
+    if (pc_userspace_irqchip(m)) {
+        Device *pic = pc_create(m, "isa-pic", no_props, errp);
+        if (!pic) {
+            return false;
+        }
+        pic_connect_gsi(pic);
+        pic_connect_intr(pic, pc_intr_handler, pic);
+        if (!pc_create(m, "isa-pit", no_props, errp)) {
+            return false;
+        }
+    }
     if (!pc_create(m, "i8042", no_props, errp)) {
         return false;
     }
