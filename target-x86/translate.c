@@ -830,7 +830,10 @@ static bool gen_insn(DC *d)
     case X86_M_PUSH:
         a = ld_op(d, 0);
         if (in->ops[0].kind == X86_OPK_IMM && osz < 8) {
-            tcg_gen_andi_i64(s, a, a, osz == 4 ? 0xffffffff : 0xffff);
+            /* The immediate is an interned constant: mask into a new temp. */
+            t = tmp(d);
+            tcg_gen_andi_i64(s, t, a, osz == 4 ? 0xffffffff : 0xffff);
+            a = t;
         }
         push_v(d, a, osz);
         return true;
