@@ -6,6 +6,7 @@
  * (tests/harness/test-serial.c) covers the same device through bt86.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "chardev/char.h"
 #include "hw/device.h"
 #include "system/machine.h"
@@ -70,9 +71,8 @@ static void observe_irq(void *opaque, int n, int level)
 static void fixture_init(Fixture *f)
 {
     memset(f, 0, sizeof(*f));
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_nonnull(f->m);
     f->rec.out = g_byte_array_new();
     f->rec.in = g_byte_array_new();
@@ -114,9 +114,8 @@ static void out8(Fixture *f, unsigned reg, uint8_t v)
 
 static void test_realize_errors(void)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
-    Machine *m = machine_new(&cfg, &err);
+    Machine *m = unit_machine_new(16 * MiB, 1);
     static const struct { const char *opts, *want; } cases[] = {
         { "isa-serial,iobase=0xfffc", "outside the IO space" },
         { "isa-serial,irq=24", "only 24 interrupt lines" },

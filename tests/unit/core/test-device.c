@@ -2,6 +2,7 @@
  * test-device.c: device classes, properties and the machine's device list.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "system/machine.h"
 
@@ -66,9 +67,8 @@ DEVICE_CLASS_REGISTER(testdev_class)
 
 static Machine *new_machine(void)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
-    Machine *m = machine_new(&cfg, &err);
+    Machine *m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     return m;
 }
@@ -156,8 +156,7 @@ static void test_help(void)
 static void test_machine_layout(void)
 {
     Error *err = NULL;
-    MachineConfig cfg = { .ram_size = 4 * GiB, .accel = (char *)"qtest", .smp = 1 };
-    Machine *m = machine_new(&cfg, &err);
+    Machine *m = unit_machine_new(4 * GiB, 1);
     g_assert_null(err);
     g_assert_cmphex(m->below_4g_mem, ==, 0xc0000000);
     g_assert_cmphex(m->above_4g_mem, ==, 1 * GiB);
@@ -166,7 +165,7 @@ static void test_machine_layout(void)
     g_assert_null(memmap_find(&m->mem, 0xd0000000));   /* the PCI hole */
     machine_free(m);
 
-    cfg.ram_size = 512 * KiB;
+    MachineConfig cfg = { .ram_size = 512 * KiB, .accel = (char *)"qtest", .smp = 1 };
     g_assert_null(machine_new(&cfg, &err));
     g_assert_nonnull(err);
     error_free(err);

@@ -3,6 +3,7 @@
  * keyboard and mouse behind it (hw/input/i8042.c), through ports 0x60/0x64.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/input/i8042.h"
 #include "system/machine.h"
@@ -28,10 +29,9 @@ static void irq_observer(void *opaque, int n, int level)
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     for (int i = 0; i < NUM_GSI; i++) {
         f->m->gsi[i]->handler = irq_observer;

@@ -5,6 +5,7 @@
  * m->gsi[0].
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/timer/i8254.h"
 #include "system/machine.h"
@@ -27,10 +28,9 @@ static void irq_observer(void *opaque, int n, int level)
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     f->m->gsi[0]->handler = irq_observer;
     f->m->gsi[0]->opaque = f;

@@ -4,6 +4,7 @@
  * The INTR output is observed through an IRQLine of the test's own.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/intc/i8259.h"
 #include "system/machine.h"
@@ -48,10 +49,9 @@ static void pic_init(Fixture *f, uint8_t icw4)
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     f->pic = device_create(f->m, "isa-pic", NULL, &err);
     g_assert_null(err);

@@ -4,6 +4,7 @@
  * recording APIC-bus callback standing in for the board.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/intc/ioapic.h"
 #include "system/machine.h"
@@ -35,10 +36,9 @@ static void record(void *opaque, uint8_t dest, bool logical, uint8_t mode,
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     f->io = device_create(f->m, "ioapic", NULL, &err);
     g_assert_null(err);
@@ -238,9 +238,8 @@ static void test_no_deliver_hook(Fixture *f, gconstpointer data)
 
 static void test_bad_props(void)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
-    Machine *m = machine_new(&cfg, &err);
+    Machine *m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     Device *d = device_new(m, "ioapic", &err);
     g_assert_nonnull(d);

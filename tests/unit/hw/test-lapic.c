@@ -5,6 +5,7 @@
  * x2APIC MSRs, LINT pins; and the IOAPIC -> LAPIC -> EOI round trip.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
@@ -80,10 +81,9 @@ static Device *make_lapic(Fixture *f, const char *const *props)
 
 static void setup_with(Fixture *f, const char *const *props)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     f->apic = make_lapic(f, props);
     f->intr = irq_new(intr_cb, f, 0);
@@ -822,10 +822,9 @@ static void smp_icr(Smp *smp, int i, uint32_t hi, uint32_t lo)
 
 static void test_smp_bus(void)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 3 };
     Error *err = NULL;
     Smp smp = { 0 };
-    smp.m = machine_new(&cfg, &err);
+    smp.m = unit_machine_new(16 * MiB, 3);
     g_assert_null(err);
     for (int i = 0; i < 3; i++) {
         char id[4];
@@ -897,9 +896,8 @@ static void test_smp_bus(void)
 
 static void test_bad_props(void)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
-    Machine *m = machine_new(&cfg, &err);
+    Machine *m = unit_machine_new(16 * MiB, 1);
     Device *d = device_new(m, "lapic", &err);
     g_assert_true(device_set_prop(d, "bus-mhz", "0", &err));
     g_assert_false(device_realize(d, &err));

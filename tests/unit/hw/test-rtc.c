@@ -4,6 +4,7 @@
  * when the test steps it.
  */
 #include "util/osdep.h"
+#include "tests/unit/unit-machine.h"
 #include "hw/device.h"
 #include "hw/timer/mc146818rtc.h"
 #include "system/machine.h"
@@ -30,10 +31,9 @@ static void irq_observer(void *opaque, int n, int level)
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    MachineConfig cfg = { .ram_size = 16 * MiB, .accel = (char *)"qtest", .smp = 1 };
     Error *err = NULL;
     memset(f, 0, sizeof(*f));
-    f->m = machine_new(&cfg, &err);
+    f->m = unit_machine_new(16 * MiB, 1);
     g_assert_null(err);
     g_assert_nonnull(f->m);
     f->m->gsi[8]->handler = irq_observer;
