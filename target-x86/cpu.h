@@ -139,6 +139,13 @@ typedef union X86XmmReg {
     uint64_t q[2];
 } X86XmmReg;
 
+/* An x87 register: 64-bit significand (explicit integer bit), sign and
+ * 15-bit exponent in sexp (SDM Vol 1 §4.2.2, Figure 4-3). */
+typedef struct X86Float80 {
+    uint64_t mant;
+    uint16_t sexp;
+} X86Float80;
+
 typedef struct CPUX86State {
     uint64_t regs[16];
     uint64_t rip;
@@ -169,10 +176,20 @@ typedef struct CPUX86State {
     uint64_t pat;
     uint64_t misc_enable;
 
-    /* x87 / SSE (the full model arrives with the system-architecture issue) */
+    /* x87 FPU (SDM Vol 1 ch. 8): fpus is the status word with TOP in bits
+     * 11-13, fptag the full tag word (2 bits per physical register, 3 =
+     * empty). ST(i) is fpregs[(TOP + i) & 7]; MMX register i is
+     * fpregs[i].mant, and an MMX write sets sexp to FFFFH (SDM Vol 1 §9.5). */
     uint16_t fpuc, fpus, fptag;
+    uint16_t fpop;              /* last non-control instruction's opcode (11 bits) */
+    uint16_t fpcs, fpds;
+    uint64_t fpip, fpdp;        /* last instruction and data pointers */
+    X86Float80 fpregs[8];
+
+    /* SSE */
     uint32_t mxcsr;
     X86XmmReg xmm[16];
+    X86XmmReg sse_tmp;          /* translator scratch: a memory operand */
 
     /* Pending event state for accelerators that deliver them */
     bool interrupt_shadow;

@@ -11,20 +11,11 @@
  */
 #include "util/osdep.h"
 #include "util/log.h"
-#include "target-x86/x86-tcg.h"
-#include "target-x86/helper.h"
-#include "target-x86/decode.h"
+#include "target-x86/translate-internal.h"
 
 #define MAX_BLOCK_INSNS 64
 
-/* Globals have the same indexes in every context (created in the same order). */
-typedef struct X86Globals {
-    TCGv_i64 regs[16];
-    TCGv_i64 cc_dst, cc_src, cc_src2;
-    TCGv_i32 cc_op;
-} X86Globals;
-
-static X86Globals G;
+X86Globals x86_tcg_globals;
 
 static const char *const reg_names[16] = {
     "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -45,11 +36,6 @@ void x86_tcg_init_globals(TCGContext *s)
 
 /* ---- helper declarations ---- */
 
-#define P TCG_CALL_PTR
-#define Q TCG_CALL_I64
-#define V TCG_CALL_VOID
-#define RD (TCG_CALL_NO_WRITE_GLOBALS | TCG_CALL_NO_SIDE_EFFECTS)
-#define RAISE TCG_CALL_MAY_RAISE
 
 static const TCGHelperInfo hi_cc_cond = TCG_HELPER_INFO(helper_cc_cond, RD, Q, P, Q);
 static const TCGHelperInfo hi_read_eflags =
@@ -80,7 +66,7 @@ static const TCGHelperInfo hi_lcall =
     TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q);
-static const TCGHelperInfo hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
+const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
 static const TCGHelperInfo hi_bt = TCG_HELPER_INFO(helper_bt, 0, Q, P, Q, Q, Q);
@@ -91,283 +77,6 @@ static const TCGHelperInfo hi_cmpxchg8b =
     TCG_HELPER_INFO(helper_cmpxchg8b, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_load_sysseg =
     TCG_HELPER_INFO(helper_load_sysseg, RAISE, V, P, Q, Q);
-
-/* ---- the disassembly context ---- */
-
-typedef struct DC {
-    TCGContext *s;
-    CPUX86State *env;
-    uint64_t cs_base;
-    uint64_t eip;           /* this instruction */
-    uint64_t next;          /* the next one */
-    uint32_t flags;
-    int mmu;
-    bool code64;
-    uintptr_t tb;
-    bool done;              /* the block ended */
-    X86Insn in;
-    TCGv_i64 a0;            /* linear address of the memory operand */
-    bool a0_valid;
-    int cc_known;           /* cc_op set earlier in this block, or -1 */
-} DC;
-
-static void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)
-{
-    int args[TCG_MAX_HELPER_ARGS];
-    va_list ap;
-    args[0] = tcg_env(d->s).idx;
-    va_start(ap, n);
-    for (int i = 1; i < n; i++) {
-        args[i] = va_arg(ap, TCGv_i64).idx;
-    }
-    va_end(ap);
-    tcg_gen_call(d->s, hi, ret, n, args);
-    if (!(hi->flags & TCG_CALL_NO_WRITE_GLOBALS)) {
-        d->cc_known = -1;       /* the helper may have changed the flags */
-    }
-}
-
-static TCGv_i64 cst(DC *d, int64_t v)
-{
-    return tcg_constant_i64(d->s, v);
-}
-
-static TCGv_i64 tmp(DC *d)
-{
-    return tcg_temp_new_i64(d->s);
-}
-
-static int lg_of(int size)
-{
-    return size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
-}
-
-static uint64_t eip_mask(DC *d)
-{
-    if (d->code64) {
-        return ~0ull;
-    }
-    return (d->flags & TBF_CODE16) ? 0xffff : 0xffffffff;
-}
-
-/* Write v (bits beyond size ignored) to GPR r with x86 merge rules. */
-static void st_reg(DC *d, int r, bool high8, int size, TCGv_i64 v)
-{
-    TCGContext *s = d->s;
-    switch (size) {
-    case 8:
-        tcg_gen_mov_i64(s, G.regs[r], v);
-        break;
-    case 4:
-        tcg_gen_ext32u_i64(s, G.regs[r], v);
-        break;
-    case 2:
-        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, 0, 16);
-        break;
-    default:
-        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, high8 ? 8 : 0, 8);
-        break;
-    }
-}
-
-static TCGv_i64 ld_reg(DC *d, int r, bool high8, int size)
-{
-    TCGContext *s = d->s;
-    TCGv_i64 t = tmp(d);
-    switch (size) {
-    case 8:
-        tcg_gen_mov_i64(s, t, G.regs[r]);
-        break;
-    case 4:
-        tcg_gen_ext32u_i64(s, t, G.regs[r]);
-        break;
-    case 2:
-        tcg_gen_ext16u_i64(s, t, G.regs[r]);
-        break;
-    default:
-        tcg_gen_extract_i64(s, t, G.regs[r], high8 ? 8 : 0, 8);
-        break;
-    }
-    return t;
-}
-
-/* Mask an offset to the address size. */
-static void mask_addr(DC *d, TCGv_i64 t, int asize)
-{
-    if (asize == 16) {
-        tcg_gen_ext16u_i64(d->s, t, t);
-    } else if (asize == 32) {
-        tcg_gen_ext32u_i64(d->s, t, t);
-    }
-}
-
-/* Segment base + offset, wrapped to 32 bits outside 64-bit mode. */
-static TCGv_i64 linear(DC *d, int seg, TCGv_i64 off)
-{
-    TCGContext *s = d->s;
-    TCGv_i64 t = tmp(d);
-    if (d->code64 && seg != R_FS && seg != R_GS) {
-        tcg_gen_mov_i64(s, t, off);
-        return t;
-    }
-    tcg_gen_ld_i64(s, t, offsetof(CPUX86State, segs[seg].base));
-    tcg_gen_add_i64(s, t, t, off);
-    if (!d->code64) {
-        tcg_gen_ext32u_i64(s, t, t);
-    }
-    return t;
-}
-
-static TCGv_i64 gen_ea(DC *d)
-{
-    TCGContext *s = d->s;
-    X86MemOperand *m = &d->in.mem;
-    TCGv_i64 t = tmp(d);
-    if (m->base == X86_BASE_RIP || m->rip_rel) {
-        tcg_gen_movi_i64(s, t, d->next + m->disp);
-        return t;
-    }
-    tcg_gen_movi_i64(s, t, m->disp);
-    if (m->base >= 0 && m->base < 16) {
-        tcg_gen_add_i64(s, t, t, G.regs[m->base]);
-    }
-    if (m->index >= 0) {
-        TCGv_i64 i = tmp(d);
-        tcg_gen_shli_i64(s, i, G.regs[m->index], __builtin_ctz(m->scale));
-        tcg_gen_add_i64(s, t, t, i);
-    }
-    mask_addr(d, t, d->in.addrsize);
-    return t;
-}
-
-static TCGv_i64 mem_addr(DC *d)
-{
-    if (!d->a0_valid) {
-        d->a0 = linear(d, d->in.mem.seg, gen_ea(d));
-        d->a0_valid = true;
-    }
-    return d->a0;
-}
-
-static void qld(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
-{
-    tcg_gen_qemu_ld_i64(d->s, v, addr, lg_of(size), d->mmu);
-}
-
-static void qst(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
-{
-    tcg_gen_qemu_st_i64(d->s, v, addr, lg_of(size), d->mmu);
-}
-
-static TCGv_i64 ld_op(DC *d, int i)
-{
-    X86Operand *o = &d->in.ops[i];
-    TCGv_i64 t;
-    switch (o->kind) {
-    case X86_OPK_REG:
-        if (o->rclass == X86_RC_GPR || o->rclass == X86_RC_GPR8H) {
-            return ld_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size);
-        }
-        if (o->rclass == X86_RC_SEG) {
-            t = tmp(d);
-            tcg_gen_ld16u_i64(d->s, t, offsetof(CPUX86State, segs[o->reg].selector));
-            return t;
-        }
-        return cst(d, 0);
-    case X86_OPK_MEM:
-        t = tmp(d);
-        qld(d, t, mem_addr(d), o->size ? o->size : 1);
-        return t;
-    case X86_OPK_IMM:
-        return cst(d, d->in.imm[o->index]);
-    default:
-        return cst(d, 0);
-    }
-}
-
-static void st_op(DC *d, int i, TCGv_i64 v)
-{
-    X86Operand *o = &d->in.ops[i];
-    if (o->kind == X86_OPK_REG) {
-        st_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size, v);
-    } else if (o->kind == X86_OPK_MEM) {
-        qst(d, v, mem_addr(d), o->size);
-    }
-}
-
-/* ---- stack ---- */
-
-static int stack_size(DC *d)
-{
-    return d->code64 ? 8 : (d->flags & TBF_SS32) ? 4 : 2;
-}
-
-static void push_v(DC *d, TCGv_i64 v, int size)
-{
-    TCGContext *s = d->s;
-    TCGv_i64 sp = tmp(d);
-    tcg_gen_subi_i64(s, sp, G.regs[R_ESP], size);
-    mask_addr(d, sp, stack_size(d) * 8);
-    qst(d, v, linear(d, R_SS, sp), size);
-    st_reg(d, R_ESP, false, stack_size(d), sp);
-}
-
-/* Read the top of stack without moving rSP. */
-static TCGv_i64 peek(DC *d, int size)
-{
-    TCGv_i64 sp = tmp(d), v = tmp(d);
-    tcg_gen_mov_i64(d->s, sp, G.regs[R_ESP]);
-    mask_addr(d, sp, stack_size(d) * 8);
-    qld(d, v, linear(d, R_SS, sp), size);
-    return v;
-}
-
-static void pop_adjust(DC *d, int size)
-{
-    TCGv_i64 sp = tmp(d);
-    tcg_gen_addi_i64(d->s, sp, G.regs[R_ESP], size);
-    st_reg(d, R_ESP, false, stack_size(d), sp);
-}
-
-/* ---- block exits ---- */
-
-static void st_rip(DC *d, uint64_t eip)
-{
-    tcg_gen_st_i64(d->s, cst(d, eip), offsetof(CPUX86State, rip));
-}
-
-/* Direct jump: slot n is patched by the loop to chain blocks. */
-static void gen_goto(DC *d, int n, uint64_t eip)
-{
-    eip &= eip_mask(d);
-    st_rip(d, eip);
-    tcg_gen_goto_tb(d->s, n);
-    tcg_gen_exit_tb(d->s, d->tb | n);
-}
-
-/* Indirect jump: rip from a value, back to the loop. */
-static void gen_jmp_v(DC *d, TCGv_i64 v)
-{
-    TCGv_i64 t = tmp(d);
-    tcg_gen_andi_i64(d->s, t, v, eip_mask(d));
-    tcg_gen_st_i64(d->s, t, offsetof(CPUX86State, rip));
-    tcg_gen_exit_tb(d->s, 0);
-    d->done = true;
-}
-
-/* rip already stored by a helper (far transfers, mode changes). */
-static void gen_exit(DC *d)
-{
-    tcg_gen_exit_tb(d->s, 0);
-    d->done = true;
-}
-
-static void gen_raise(DC *d, int vec)
-{
-    st_rip(d, d->eip);
-    call(d, &hi_raise, -1, 2, cst(d, vec));
-    gen_exit(d);
-}
 
 /* ---- flags ---- */
 
@@ -1221,7 +930,15 @@ static bool gen_insn(DC *d)
         st_op(d, 0, a);
         return true;
     default:
-        return false;
+        break;
+    }
+    switch (in->desc->family) {
+    case X86_FAM_X87:
+        return x86_gen_x87(d);
+    case X86_FAM_SSE:
+        return x86_gen_sse(d);
+    default:
+        return x86_gen_sys(d);
     }
 }
 

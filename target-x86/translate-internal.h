@@ -1,0 +1,403 @@
+/*
+ * translate-internal.h: what the x86 front end's files share. translate.c
+ * owns the block loop and the integer ISA; each instruction family with a
+ * life of its own (x87 in translate-x87.c, MMX/SSE in translate-sse.c, system
+ * instructions in translate-sys.c) gets the same disassembly context and
+ * operand helpers from here, and a gen_* entry point that returns false for a
+ * mnemonic it does not handle (the guest then gets #UD).
+ */
+#ifndef TARGET_X86_TRANSLATE_INTERNAL_H
+#define TARGET_X86_TRANSLATE_INTERNAL_H
+
+#include "util/osdep.h"
+#include "target-x86/x86-tcg.h"
+#include "target-x86/helper.h"
+#include "target-x86/decode.h"
+
+/* Globals have the same indexes in every context (created in the same order). */
+typedef struct X86Globals {
+    TCGv_i64 regs[16];
+    TCGv_i64 cc_dst, cc_src, cc_src2;
+    TCGv_i32 cc_op;
+} X86Globals;
+
+extern X86Globals x86_tcg_globals;
+#define G x86_tcg_globals
+
+/* Helper call flags, for TCG_HELPER_INFO declarations. */
+#define P TCG_CALL_PTR
+#define Q TCG_CALL_I64
+#define V TCG_CALL_VOID
+#define RD (TCG_CALL_NO_WRITE_GLOBALS | TCG_CALL_NO_SIDE_EFFECTS)
+#define RAISE TCG_CALL_MAY_RAISE
+
+extern const TCGHelperInfo x86_hi_raise;
+
+/* ---- the disassembly context ---- */
+
+typedef struct DC {
+    TCGContext *s;
+    CPUX86State *env;
+    uint64_t cs_base;
+    uint64_t eip;           /* this instruction */
+    uint64_t next;          /* the next one */
+    uint32_t flags;
+    int mmu;
+    bool code64;
+    uintptr_t tb;
+    bool done;              /* the block ended */
+    X86Insn in;
+    TCGv_i64 a0;            /* linear address of the memory operand */
+    bool a0_valid;
+    int cc_known;           /* cc_op set earlier in this block, or -1 */
+} DC;
+
+static inline void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)
+{
+    int args[TCG_MAX_HELPER_ARGS];
+    va_list ap;
+    args[0] = tcg_env(d->s).idx;
+    va_start(ap, n);
+    for (int i = 1; i < n; i++) {
+        args[i] = va_arg(ap, TCGv_i64).idx;
+    }
+    va_end(ap);
+    tcg_gen_call(d->s, hi, ret, n, args);
+    if (!(hi->flags & TCG_CALL_NO_WRITE_GLOBALS)) {
+        d->cc_known = -1;       /* the helper may have changed the flags */
+    }
+}
+
+static inline TCGv_i64 cst(DC *d, int64_t v)
+{
+    return tcg_constant_i64(d->s, v);
+}
+
+static inline TCGv_i64 tmp(DC *d)
+{
+    return tcg_temp_new_i64(d->s);
+}
+
+static inline int lg_of(int size)
+{
+    return size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0;
+}
+
+static inline uint64_t eip_mask(DC *d)
+{
+    if (d->code64) {
+        return ~0ull;
+    }
+    return (d->flags & TBF_CODE16) ? 0xffff : 0xffffffff;
+}
+
+/* Write v (bits beyond size ignored) to GPR r with x86 merge rules. */
+static inline void st_reg(DC *d, int r, bool high8, int size, TCGv_i64 v)
+{
+    TCGContext *s = d->s;
+    switch (size) {
+    case 8:
+        tcg_gen_mov_i64(s, G.regs[r], v);
+        break;
+    case 4:
+        tcg_gen_ext32u_i64(s, G.regs[r], v);
+        break;
+    case 2:
+        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, 0, 16);
+        break;
+    default:
+        tcg_gen_deposit_i64(s, G.regs[r], G.regs[r], v, high8 ? 8 : 0, 8);
+        break;
+    }
+}
+
+static inline TCGv_i64 ld_reg(DC *d, int r, bool high8, int size)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 t = tmp(d);
+    switch (size) {
+    case 8:
+        tcg_gen_mov_i64(s, t, G.regs[r]);
+        break;
+    case 4:
+        tcg_gen_ext32u_i64(s, t, G.regs[r]);
+        break;
+    case 2:
+        tcg_gen_ext16u_i64(s, t, G.regs[r]);
+        break;
+    default:
+        tcg_gen_extract_i64(s, t, G.regs[r], high8 ? 8 : 0, 8);
+        break;
+    }
+    return t;
+}
+
+/* Mask an offset to the address size. */
+static inline void mask_addr(DC *d, TCGv_i64 t, int asize)
+{
+    if (asize == 16) {
+        tcg_gen_ext16u_i64(d->s, t, t);
+    } else if (asize == 32) {
+        tcg_gen_ext32u_i64(d->s, t, t);
+    }
+}
+
+/* Segment base + offset, wrapped to 32 bits outside 64-bit mode. */
+static inline TCGv_i64 linear(DC *d, int seg, TCGv_i64 off)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 t = tmp(d);
+    if (d->code64 && seg != R_FS && seg != R_GS) {
+        tcg_gen_mov_i64(s, t, off);
+        return t;
+    }
+    tcg_gen_ld_i64(s, t, offsetof(CPUX86State, segs[seg].base));
+    tcg_gen_add_i64(s, t, t, off);
+    if (!d->code64) {
+        tcg_gen_ext32u_i64(s, t, t);
+    }
+    return t;
+}
+
+static inline TCGv_i64 gen_ea(DC *d)
+{
+    TCGContext *s = d->s;
+    X86MemOperand *m = &d->in.mem;
+    TCGv_i64 t = tmp(d);
+    if (m->base == X86_BASE_RIP || m->rip_rel) {
+        tcg_gen_movi_i64(s, t, d->next + m->disp);
+        return t;
+    }
+    tcg_gen_movi_i64(s, t, m->disp);
+    if (m->base >= 0 && m->base < 16) {
+        tcg_gen_add_i64(s, t, t, G.regs[m->base]);
+    }
+    if (m->index >= 0) {
+        TCGv_i64 i = tmp(d);
+        tcg_gen_shli_i64(s, i, G.regs[m->index], __builtin_ctz(m->scale));
+        tcg_gen_add_i64(s, t, t, i);
+    }
+    mask_addr(d, t, d->in.addrsize);
+    return t;
+}
+
+static inline TCGv_i64 mem_addr(DC *d)
+{
+    if (!d->a0_valid) {
+        d->a0 = linear(d, d->in.mem.seg, gen_ea(d));
+        d->a0_valid = true;
+    }
+    return d->a0;
+}
+
+static inline void qld(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
+{
+    tcg_gen_qemu_ld_i64(d->s, v, addr, lg_of(size), d->mmu);
+}
+
+static inline void qst(DC *d, TCGv_i64 v, TCGv_i64 addr, int size)
+{
+    tcg_gen_qemu_st_i64(d->s, v, addr, lg_of(size), d->mmu);
+}
+
+static inline TCGv_i64 ld_op(DC *d, int i)
+{
+    X86Operand *o = &d->in.ops[i];
+    TCGv_i64 t;
+    switch (o->kind) {
+    case X86_OPK_REG:
+        if (o->rclass == X86_RC_GPR || o->rclass == X86_RC_GPR8H) {
+            return ld_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size);
+        }
+        if (o->rclass == X86_RC_SEG) {
+            t = tmp(d);
+            tcg_gen_ld16u_i64(d->s, t, offsetof(CPUX86State, segs[o->reg].selector));
+            return t;
+        }
+        return cst(d, 0);
+    case X86_OPK_MEM:
+        t = tmp(d);
+        qld(d, t, mem_addr(d), o->size ? o->size : 1);
+        return t;
+    case X86_OPK_IMM:
+        return cst(d, d->in.imm[o->index]);
+    default:
+        return cst(d, 0);
+    }
+}
+
+static inline void st_op(DC *d, int i, TCGv_i64 v)
+{
+    X86Operand *o = &d->in.ops[i];
+    if (o->kind == X86_OPK_REG) {
+        st_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size, v);
+    } else if (o->kind == X86_OPK_MEM) {
+        qst(d, v, mem_addr(d), o->size);
+    }
+}
+
+/* ---- stack ---- */
+
+static inline int stack_size(DC *d)
+{
+    return d->code64 ? 8 : (d->flags & TBF_SS32) ? 4 : 2;
+}
+
+static inline void push_v(DC *d, TCGv_i64 v, int size)
+{
+    TCGContext *s = d->s;
+    TCGv_i64 sp = tmp(d);
+    tcg_gen_subi_i64(s, sp, G.regs[R_ESP], size);
+    mask_addr(d, sp, stack_size(d) * 8);
+    qst(d, v, linear(d, R_SS, sp), size);
+    st_reg(d, R_ESP, false, stack_size(d), sp);
+}
+
+/* Read the top of stack without moving rSP. */
+static inline TCGv_i64 peek(DC *d, int size)
+{
+    TCGv_i64 sp = tmp(d), v = tmp(d);
+    tcg_gen_mov_i64(d->s, sp, G.regs[R_ESP]);
+    mask_addr(d, sp, stack_size(d) * 8);
+    qld(d, v, linear(d, R_SS, sp), size);
+    return v;
+}
+
+static inline void pop_adjust(DC *d, int size)
+{
+    TCGv_i64 sp = tmp(d);
+    tcg_gen_addi_i64(d->s, sp, G.regs[R_ESP], size);
+    st_reg(d, R_ESP, false, stack_size(d), sp);
+}
+
+/* ---- block exits ---- */
+
+static inline void st_rip(DC *d, uint64_t eip)
+{
+    tcg_gen_st_i64(d->s, cst(d, eip), offsetof(CPUX86State, rip));
+}
+
+/* Direct jump: slot n is patched by the loop to chain blocks. */
+static inline void gen_goto(DC *d, int n, uint64_t eip)
+{
+    eip &= eip_mask(d);
+    st_rip(d, eip);
+    tcg_gen_goto_tb(d->s, n);
+    tcg_gen_exit_tb(d->s, d->tb | n);
+}
+
+/* Indirect jump: rip from a value, back to the loop. */
+static inline void gen_jmp_v(DC *d, TCGv_i64 v)
+{
+    TCGv_i64 t = tmp(d);
+    tcg_gen_andi_i64(d->s, t, v, eip_mask(d));
+    tcg_gen_st_i64(d->s, t, offsetof(CPUX86State, rip));
+    tcg_gen_exit_tb(d->s, 0);
+    d->done = true;
+}
+
+/* rip already stored by a helper (far transfers, mode changes). */
+static inline void gen_exit(DC *d)
+{
+    tcg_gen_exit_tb(d->s, 0);
+    d->done = true;
+}
+
+static inline void gen_raise(DC *d, int vec)
+{
+    st_rip(d, d->eip);
+    call(d, &x86_hi_raise, -1, 2, cst(d, vec));
+    gen_exit(d);
+}
+
+/* ---- MMX/SSE operands ----
+ * Vector helpers take env offsets (intptr_t constants) rather than host
+ * pointers: a register operand is its slot in env, a memory operand is first
+ * loaded into env->sse_tmp. */
+
+/* env offset of the register an XMM or MMX operand names. */
+static inline intptr_t vec_reg_off(const X86Operand *o)
+{
+    if (o->rclass == X86_RC_MMX) {
+        return offsetof(CPUX86State, fpregs) + (o->reg & 7) * sizeof(X86Float80);
+    }
+    return offsetof(CPUX86State, xmm) + o->reg * sizeof(X86XmmReg);
+}
+
+/* Raise vector vec (#GP(0) for 13) unless addr is aligned to align bytes:
+ * MOVAPS, MOVDQA and the other aligned 16-byte forms (SDM Vol 1 §11.4.1). */
+static inline void vec_check_align(DC *d, TCGv_i64 addr, int align)
+{
+    TCGLabel *ok = gen_new_label(d->s);
+    TCGv_i64 t = tmp(d);
+    tcg_gen_andi_i64(d->s, t, addr, align - 1);
+    tcg_gen_brcondi_i64(d->s, TCG_COND_EQ, t, 0, ok);
+    st_rip(d, d->eip);
+    call(d, &x86_hi_raise, -1, 2, cst(d, 13));
+    gen_set_label(d->s, ok);
+}
+
+/* The address 8 bytes on, wrapped like any other in legacy modes. */
+static inline TCGv_i64 vec_addr_hi(DC *d, TCGv_i64 addr)
+{
+    TCGv_i64 a2 = tmp(d);
+    tcg_gen_addi_i64(d->s, a2, addr, 8);
+    if (!d->code64) {
+        tcg_gen_ext32u_i64(d->s, a2, a2);
+    }
+    return a2;
+}
+
+/* env offset holding operand i: the register itself, or env->sse_tmp after
+ * loading `size` bytes of the memory operand (0: the operand's own size);
+ * bytes above size in sse_tmp are zero. */
+static inline intptr_t vec_src(DC *d, int i, int size)
+{
+    X86Operand *o = &d->in.ops[i];
+    intptr_t tmp_off = offsetof(CPUX86State, sse_tmp);
+    if (o->kind == X86_OPK_REG) {
+        return vec_reg_off(o);
+    }
+    if (!size) {
+        size = o->size;
+    }
+    TCGv_i64 addr = mem_addr(d), lo = tmp(d);
+    if (size == 16) {
+        TCGv_i64 hi = tmp(d);
+        qld(d, lo, addr, 8);
+        qld(d, hi, vec_addr_hi(d, addr), 8);
+        tcg_gen_st_i64(d->s, hi, tmp_off + 8);
+    } else {
+        qld(d, lo, addr, size);
+        tcg_gen_st_i64(d->s, cst(d, 0), tmp_off + 8);
+    }
+    tcg_gen_st_i64(d->s, lo, tmp_off);
+    return tmp_off;
+}
+
+/* Store `size` bytes (1..8 or 16) from env offset off into memory operand i.
+ * The high half of a 16-byte store goes first, so a fault on a page crossing
+ * at +8 leaves memory untouched. */
+static inline void vec_st_mem(DC *d, int i, intptr_t off, int size)
+{
+    TCGv_i64 addr = mem_addr(d), v = tmp(d);
+    (void)i;
+    if (size == 16) {
+        tcg_gen_ld_i64(d->s, v, off + 8);
+        qst(d, v, vec_addr_hi(d, addr), 8);
+        v = tmp(d);
+        tcg_gen_ld_i64(d->s, v, off);
+        qst(d, v, addr, 8);
+    } else {
+        tcg_gen_ld_i64(d->s, v, off);
+        qst(d, v, addr, size);
+    }
+}
+
+/* Family translators: each returns false when it does not know the mnemonic. */
+bool x86_gen_x87(DC *d);
+bool x86_gen_sse(DC *d);
+bool x86_gen_simd_int(DC *d);   /* integer MMX/SSE, called by x86_gen_sse */
+bool x86_gen_sys(DC *d);
+
+#endif
