@@ -770,6 +770,11 @@ uint32_t x86_tb_flags(CPUX86State *env)
         f |= TBF_VM;
     }
     f |= (uint32_t)x86_cpl(env) << TBF_CPL_SHIFT;
+    f |= (env->cr[0] & CR0_TS) ? TBF_TS : 0;
+    f |= (env->cr[0] & CR0_EM) ? TBF_EM : 0;
+    f |= (env->cr[0] & CR0_MP) ? TBF_MP : 0;
+    f |= (env->cr[4] & CR4_OSFXSR) ? TBF_OSFXSR : 0;
+    f |= (env->cr[4] & CR4_OSXSAVE) ? TBF_OSXSAVE : 0;
     return f;
 }
 

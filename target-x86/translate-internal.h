@@ -394,6 +394,49 @@ static inline void vec_st_mem(DC *d, int i, intptr_t off, int size)
     }
 }
 
+/* Device-not-available and invalid-opcode checks for x87, MMX and SSE
+ * (SDM Vol 3 Table 2-2 and §12.1): returns false after raising, so callers
+ * write `if (!fp_check(d, FP_SSE)) return true;`. */
+enum { FP_X87, FP_MMX, FP_SSE, FP_WAIT };
+static inline bool fp_check(DC *d, int kind)
+{
+    uint32_t f = d->flags;
+    switch (kind) {
+    case FP_X87:
+        if (f & (TBF_EM | TBF_TS)) {
+            gen_raise(d, 7);
+            return false;
+        }
+        return true;
+    case FP_WAIT:
+        if ((f & TBF_MP) && (f & TBF_TS)) {
+            gen_raise(d, 7);
+            return false;
+        }
+        return true;
+    case FP_MMX:
+        if (f & TBF_EM) {
+            gen_raise(d, 6);
+            return false;
+        }
+        if (f & TBF_TS) {
+            gen_raise(d, 7);
+            return false;
+        }
+        return true;
+    default:
+        if ((f & TBF_EM) || !(f & TBF_OSFXSR)) {
+            gen_raise(d, 6);
+            return false;
+        }
+        if (f & TBF_TS) {
+            gen_raise(d, 7);
+            return false;
+        }
+        return true;
+    }
+}
+
 /* Family translators: each returns false when it does not know the mnemonic. */
 bool x86_gen_x87(DC *d);
 bool x86_gen_sse(DC *d);

@@ -914,6 +914,8 @@ static bool gen_insn(DC *d)
         tcg_gen_ld_i64(s, t, offsetof(CPUX86State, cr[0]));
         tcg_gen_andi_i64(s, t, t, ~(int64_t)CR0_TS);
         tcg_gen_st_i64(s, t, offsetof(CPUX86State, cr[0]));
+        gen_goto(d, 0, d->next);        /* CR0.TS is part of the block key */
+        d->done = true;
         return true;
     case X86_M_UD2:
     case X86_M_UD0:
@@ -932,14 +934,9 @@ static bool gen_insn(DC *d)
     default:
         break;
     }
-    switch (in->desc->family) {
-    case X86_FAM_X87:
-        return x86_gen_x87(d);
-    case X86_FAM_SSE:
-        return x86_gen_sse(d);
-    default:
-        return x86_gen_sys(d);
-    }
+    /* The family files own mnemonics, not decoder families (FXSAVE is in
+     * the x87 file, XSAVE too): each declines what it does not know. */
+    return x86_gen_x87(d) || x86_gen_sse(d) || x86_gen_sys(d);
 }
 
 void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t cs_base,

@@ -30,6 +30,14 @@ enum {
 #define TBF_LMA      (1u << 4)
 #define TBF_CPL_SHIFT 5        /* 2 bits */
 #define TBF_VM       (1u << 7)
+/* x87/MMX/SSE availability (SDM Vol 3 §2.5, Table 12-1): CR0.TS, CR0.EM,
+ * CR0.MP, CR4.OSFXSR, CR4.OSXSAVE. Part of the key, so a block checks them at
+ * translation time; CLTS and MOV CR0/CR4 end the block. */
+#define TBF_TS       (1u << 8)
+#define TBF_EM       (1u << 9)
+#define TBF_MP       (1u << 10)
+#define TBF_OSFXSR   (1u << 11)
+#define TBF_OSXSAVE  (1u << 12)
 
 /* Access kinds for the page walk. */
 enum { X86_ACC_READ, X86_ACC_WRITE, X86_ACC_FETCH };
