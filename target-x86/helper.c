@@ -54,7 +54,7 @@ uint32_t x86_cc_compute(CPUX86State *env)
     uint64_t res = env->cc_dst & m, b = env->cc_src & m, a, cin;
     uint32_t f;
 
-    if (kind == CC_K_EFLAGS || kind > CC_K_DEC) {
+    if (kind == CC_K_EFLAGS || kind >= CC_K_COUNT) {
         return env->rflags & CC_ARITH;
     }
     f = flags_szp(res, lg);
@@ -98,6 +98,29 @@ uint32_t x86_cc_compute(CPUX86State *env)
             f |= CC_O;
         }
         f |= ((res + 1) ^ 1 ^ res) & CC_A;
+        break;
+    case CC_K_SHL:
+        /* AF is undefined after shifts; like helper_shift, leave it clear. */
+        if ((env->cc_src >> ((8 << lg) - 1)) & 1) {
+            f |= CC_C;
+        }
+        if (!!(res & sb) != !!(f & CC_C)) {
+            f |= CC_O;
+        }
+        break;
+    case CC_K_SHR:
+        f |= env->cc_src & CC_C;
+        if (b & sb) {
+            f |= CC_O;
+        }
+        break;
+    case CC_K_SAR:
+        f |= env->cc_src & CC_C;
+        break;
+    case CC_K_MUL:
+        if (env->cc_src) {
+            f |= CC_C | CC_O;
+        }
         break;
     }
     return f;

@@ -50,6 +50,10 @@ typedef struct DC {
     TCGv_i64 a0;            /* linear address of the memory operand */
     bool a0_valid;
     int cc_known;           /* cc_op set earlier in this block, or -1 */
+    /* The operands of the last CMP/SUB (zero-extended), usable while no
+     * basic block boundary was emitted since op index cc_mark. */
+    TCGv_i64 cc_a, cc_b;
+    int cc_mark;
 } DC;
 
 static inline void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)

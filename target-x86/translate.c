@@ -45,7 +45,6 @@ static const TCGHelperInfo hi_write_eflags =
 static const TCGHelperInfo hi_flagop = TCG_HELPER_INFO(helper_flagop, 0, V, P, Q);
 static const TCGHelperInfo hi_shift = TCG_HELPER_INFO(helper_shift, 0, Q, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_mul1 = TCG_HELPER_INFO(helper_mul1, 0, V, P, Q, Q, Q);
-static const TCGHelperInfo hi_imul2 = TCG_HELPER_INFO(helper_imul2, 0, Q, P, Q, Q, Q);
 static const TCGHelperInfo hi_div = TCG_HELPER_INFO(helper_div, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_in = TCG_HELPER_INFO(helper_in, RAISE, Q, P, Q, Q);
 static const TCGHelperInfo hi_out = TCG_HELPER_INFO(helper_out, RAISE, V, P, Q, Q, Q);
@@ -88,6 +87,7 @@ static void set_cc(DC *d, int kind, int lg, TCGv_i64 dst, TCGv_i64 src)
     }
     tcg_gen_movi_i32(d->s, G.cc_op, CC_OP(kind, lg));
     d->cc_known = CC_OP(kind, lg);
+    d->cc_mark = -1;
 }
 
 /* Sign-extend (signed) or zero-extend the low 8<<lg bits of v into t. */
@@ -103,93 +103,148 @@ static void ext_lg(DC *d, TCGv_i64 t, TCGv_i64 v, int lg, bool sign)
 }
 
 /*
- * The common conditions straight from the lazy state when this block set it
- * (compare-and-branch, test-and-branch): no helper call. Returns false when
- * the helper must decide.
+ * Conditions as comparisons. A condition evaluates to "c(a, b)"; when this
+ * block set the lazy state itself (compare-and-branch, test-and-branch), the
+ * common conditions come straight from the result or from the CMP operands,
+ * so Jcc is one host compare and branch, SETcc a setcc and CMOVcc a cmov.
+ * Otherwise helper_cc_cond decides and the comparison is "result != 0".
  */
-static bool gen_cond_inline(DC *d, int cc, TCGv_i64 out)
+typedef struct CCmp {
+    TCGCond c;
+    TCGv_i64 a, b;
+} CCmp;
+
+/* The CMP/SUB operands are still live temps: no label or branch since. */
+static bool cc_operands_live(DC *d)
 {
-    TCGContext *s = d->s;
+    if (d->cc_mark < 0) {
+        return false;
+    }
+    for (int i = d->cc_mark; i < d->s->nb_ops; i++) {
+        const TCGOp *op = &d->s->ops[i];
+        if (op->opc == INDEX_op_set_label ||
+            (tcg_op_defs[op->opc].flags & TCG_OPF_BB_END)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool cond_cmp_inline(DC *d, int cc, CCmp *r)
+{
     int kind = d->cc_known >> 2, lg = d->cc_known & 3;
     int base = cc >> 1;
-    bool inv = cc & 1;
-    TCGv_i64 x = tmp(d), y = tmp(d);
+    TCGv_i64 x = tmp(d), y;
     TCGCond c;
 
     if (d->cc_known < 0) {
         return false;
     }
-    if (kind == CC_K_SUB) {
-        static const TCGCond conds[8] = {
-            [1] = TCG_COND_LTU, [2] = TCG_COND_EQ, [3] = TCG_COND_LEU,
-            [6] = TCG_COND_LT, [7] = TCG_COND_LE,
-        };
-        if (base == 0 || base == 4 || base == 5) {
-            if (base != 4) {
-                return false;
-            }
-        }
-        if (base == 4) {            /* S: the result's sign */
-            ext_lg(d, x, G.cc_dst, lg, true);
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
-            return true;
-        }
-        bool sign = base >= 6;
-        /* a = result + operand: the original left-hand side. */
-        tcg_gen_add_i64(s, x, G.cc_dst, G.cc_src);
-        ext_lg(d, x, x, lg, sign);
-        ext_lg(d, y, G.cc_src, lg, sign);
-        c = conds[base];
-        tcg_gen_setcond_i64(s, inv ? tcg_invert_cond(c) : c, out, x, y);
-        return true;
-    }
-    if (kind == CC_K_LOGIC || kind == CC_K_ADD || kind == CC_K_INC ||
-        kind == CC_K_DEC) {
-        switch (base) {
-        case 2:     /* Z */
+    r->a = x;
+    r->b = cst(d, 0);
+    /* Z and S follow from the result in every lazy kind. */
+    if (base == 2) {
+        if (kind == CC_K_SUB && cc_operands_live(d)) {
+            r->a = d->cc_a;
+            r->b = d->cc_b;
+        } else {
             ext_lg(d, x, G.cc_dst, lg, false);
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_NE : TCG_COND_EQ, out, x, 0);
-            return true;
-        case 4:     /* S */
-            ext_lg(d, x, G.cc_dst, lg, true);
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
-            return true;
-        default:
-            break;
         }
-        if (kind != CC_K_LOGIC) {
-            return false;
-        }
-        /* LOGIC: CF = OF = 0. */
-        ext_lg(d, x, G.cc_dst, lg, true);
-        switch (base) {
-        case 0:     /* O */
-        case 1:     /* B */
-            tcg_gen_movi_i64(s, out, inv);
-            return true;
-        case 3:     /* BE = Z */
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_NE : TCG_COND_EQ, out, x, 0);
-            return true;
-        case 6:     /* L = S */
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GE : TCG_COND_LT, out, x, 0);
-            return true;
-        case 7:     /* LE = Z | S */
-            tcg_gen_setcondi_i64(s, inv ? TCG_COND_GT : TCG_COND_LE, out, x, 0);
-            return true;
-        default:
-            return false;
-        }
+        c = TCG_COND_EQ;
+        goto out;
     }
-    return false;
+    if (base == 4) {
+        ext_lg(d, x, G.cc_dst, lg, true);
+        c = TCG_COND_LT;
+        goto out;
+    }
+    switch (kind) {
+    case CC_K_SUB: {
+        static const TCGCond conds[8] = {
+            [1] = TCG_COND_LTU, [3] = TCG_COND_LEU, [6] = TCG_COND_LT, [7] = TCG_COND_LE,
+        };
+        bool sign = base >= 6;
+        if (base == 0 || base == 5) {
+            return false;
+        }
+        y = tmp(d);
+        if (cc_operands_live(d)) {
+            ext_lg(d, x, d->cc_a, lg, sign);
+            ext_lg(d, y, d->cc_b, lg, sign);
+        } else {
+            /* a = result + operand: the original left-hand side. */
+            tcg_gen_add_i64(d->s, x, G.cc_dst, G.cc_src);
+            ext_lg(d, x, x, lg, sign);
+            ext_lg(d, y, G.cc_src, lg, sign);
+        }
+        r->b = y;
+        c = conds[base];
+        goto out;
+    }
+    case CC_K_LOGIC:
+        /* CF = OF = 0, so B and O never hold, BE is Z, L is S, LE is Z | S. */
+        switch (base) {
+        case 0:
+        case 1:
+            r->a = cst(d, 0);
+            c = TCG_COND_NE;
+            goto out;
+        case 3:
+            ext_lg(d, x, G.cc_dst, lg, false);
+            c = TCG_COND_EQ;
+            goto out;
+        case 6:
+            ext_lg(d, x, G.cc_dst, lg, true);
+            c = TCG_COND_LT;
+            goto out;
+        case 7:
+            ext_lg(d, x, G.cc_dst, lg, true);
+            c = TCG_COND_LE;
+            goto out;
+        default:
+            return false;
+        }
+    case CC_K_SHR:
+    case CC_K_SAR:
+        if (base == 1) {        /* CF: the last bit shifted out */
+            tcg_gen_andi_i64(d->s, x, G.cc_src, 1);
+            c = TCG_COND_NE;
+            goto out;
+        }
+        return false;
+    case CC_K_MUL:
+        if (base == 0 || base == 1) {   /* CF = OF: the product did not fit */
+            tcg_gen_mov_i64(d->s, x, G.cc_src);
+            c = TCG_COND_NE;
+            goto out;
+        }
+        return false;
+    default:
+        return false;
+    }
+out:
+    r->c = (cc & 1) ? tcg_invert_cond(c) : c;
+    return true;
 }
 
+static void cond_cmp(DC *d, int cc, CCmp *r)
+{
+    if (cond_cmp_inline(d, cc, r)) {
+        return;
+    }
+    r->a = tmp(d);
+    call(d, &hi_cc_cond, r->a.idx, 2, cst(d, cc));
+    r->b = cst(d, 0);
+    r->c = TCG_COND_NE;
+}
+
+/* Condition cc as 0 or 1. */
 static TCGv_i64 gen_cond(DC *d, int cc)
 {
+    CCmp c;
     TCGv_i64 t = tmp(d);
-    if (gen_cond_inline(d, cc, t)) {
-        return t;
-    }
-    call(d, &hi_cc_cond, t.idx, 2, cst(d, cc));
+    cond_cmp(d, cc, &c);
+    tcg_gen_setcond_i64(d->s, c.c, t, c.a, c.b);
     return t;
 }
 
@@ -212,6 +267,9 @@ static void gen_alu(DC *d, int mnem)
     case X86_M_CMP:
         tcg_gen_sub_i64(s, r, a, bm);
         set_cc(d, CC_K_SUB, lg, r, bm);
+        d->cc_a = a;
+        d->cc_b = bm;
+        d->cc_mark = s->nb_ops;
         break;
     case X86_M_ADC:
     case X86_M_SBB:
@@ -256,14 +314,95 @@ static void gen_incdec(DC *d, bool inc)
     st_op(d, 0, r);
 }
 
-static void gen_jcc(DC *d, TCGv_i64 cond, uint64_t target)
+/* SHL/SAL/SHR/SAR by a constant non-zero count, flags lazily (CC_K_SHL..).
+ * A zero count leaves the flags alone and a CL count may be zero at run time:
+ * those go to helper_shift. */
+static bool gen_shift_imm(DC *d, int mnem)
+{
+    TCGContext *s = d->s;
+    X86Insn *in = &d->in;
+    int size = in->ops[0].size, lg = lg_of(size), kind, count;
+    TCGv_i64 a, r, src;
+
+    if (mnem == X86_M_ROL || mnem == X86_M_ROR || mnem == X86_M_RCL ||
+        mnem == X86_M_RCR) {
+        return false;
+    }
+    if (in->ops[1].kind == X86_OPK_NONE || in->ops[1].am == X86_AM_ONE) {
+        count = 1;
+    } else if (in->ops[1].kind == X86_OPK_IMM) {
+        count = in->imm[in->ops[1].index] & (lg == 3 ? 63 : 31);
+    } else {
+        return false;
+    }
+    if (count == 0) {
+        return false;
+    }
+    a = ld_op(d, 0);
+    r = tmp(d);
+    src = tmp(d);
+    if (mnem == X86_M_SHR) {
+        tcg_gen_shri_i64(s, r, a, count);
+        tcg_gen_shri_i64(s, src, a, count - 1);
+        kind = CC_K_SHR;
+    } else if (mnem == X86_M_SAR) {
+        TCGv_i64 sa = tmp(d);
+        ext_lg(d, sa, a, lg, true);
+        tcg_gen_sari_i64(s, r, sa, count);
+        ext_lg(d, r, r, lg, false);
+        tcg_gen_sari_i64(s, src, sa, count - 1);
+        kind = CC_K_SAR;
+    } else {
+        tcg_gen_shli_i64(s, r, a, count);
+        ext_lg(d, r, r, lg, false);
+        tcg_gen_shli_i64(s, src, a, count - 1);
+        kind = CC_K_SHL;
+    }
+    set_cc(d, kind, lg, r, src);
+    st_op(d, 0, r);
+    return true;
+}
+
+/* Two- and three-operand IMUL: the truncated product; CF = OF when the full
+ * product differs from it sign-extended (cc_src = that difference). */
+static void gen_imul2(DC *d, TCGv_i64 a, TCGv_i64 b)
+{
+    TCGContext *s = d->s;
+    int lg = lg_of(d->in.ops[0].size);
+    TCGv_i64 lo = tmp(d), over = tmp(d);
+
+    if (lg == 3) {
+        TCGv_i64 hi = tmp(d), sign = tmp(d);
+        tcg_gen_muls2_i64(s, lo, hi, a, b);
+        tcg_gen_sari_i64(s, sign, lo, 63);
+        tcg_gen_sub_i64(s, over, hi, sign);
+    } else {
+        TCGv_i64 sa = tmp(d), sb = tmp(d), p = tmp(d);
+        ext_lg(d, sa, a, lg, true);
+        ext_lg(d, sb, b, lg, true);
+        tcg_gen_mul_i64(s, p, sa, sb);
+        ext_lg(d, lo, p, lg, false);
+        ext_lg(d, over, p, lg, true);
+        tcg_gen_sub_i64(s, over, p, over);
+    }
+    set_cc(d, CC_K_MUL, lg, lo, over);
+    st_op(d, 0, lo);
+}
+
+static void gen_jcc_cmp(DC *d, CCmp *c, uint64_t target)
 {
     TCGLabel *l = gen_new_label(d->s);
-    tcg_gen_brcondi_i64(d->s, TCG_COND_NE, cond, 0, l);
+    tcg_gen_brcond_i64(d->s, c->c, c->a, c->b, l);
     gen_goto(d, 0, d->next);
     gen_set_label(d->s, l);
     gen_goto(d, 1, target);
     d->done = true;
+}
+
+static void gen_jcc(DC *d, TCGv_i64 cond, uint64_t target)
+{
+    CCmp c = { TCG_COND_NE, cond, cst(d, 0) };
+    gen_jcc_cmp(d, &c, target);
 }
 
 static uint64_t rel_target(DC *d, int i)
@@ -460,6 +599,9 @@ static bool gen_insn(DC *d)
             [X86_M_ROL] = 0, [X86_M_ROR] = 1, [X86_M_RCL] = 2, [X86_M_RCR] = 3,
             [X86_M_SHL] = 4, [X86_M_SHR] = 5, [X86_M_SAL] = 6, [X86_M_SAR] = 7,
         };
+        if (gen_shift_imm(d, mnem)) {
+            return true;
+        }
         a = ld_op(d, 0);
         b = in->ops[1].kind == X86_OPK_NONE || in->ops[1].am == X86_AM_ONE
             ? cst(d, 1) : ld_op(d, 1);
@@ -478,9 +620,7 @@ static bool gen_insn(DC *d)
         } else {
             a = ld_op(d, in->n_ops == 3 ? 1 : 0);
             b = ld_op(d, in->n_ops == 3 ? 2 : 1);
-            t = tmp(d);
-            call(d, &hi_imul2, t.idx, 4, cst(d, lg_of(in->ops[0].size)), a, b);
-            st_op(d, 0, t);
+            gen_imul2(d, a, b);
         }
         return true;
     case X86_M_DIV:
@@ -604,9 +744,12 @@ static bool gen_insn(DC *d)
         pop_adjust(d, osz + (in->n_ops ? (int)in->imm[0] : 0));
         gen_jmp_v(d, a);
         return true;
-    case X86_M_JCC:
-        gen_jcc(d, gen_cond(d, in->opcode & 15), rel_target(d, 0));
+    case X86_M_JCC: {
+        CCmp c;
+        cond_cmp(d, in->opcode & 15, &c);
+        gen_jcc_cmp(d, &c, rel_target(d, 0));
         return true;
+    }
     case X86_M_LOOP: case X86_M_LOOPE: case X86_M_LOOPNE: case X86_M_JCXZ:
         gen_loop(d, mnem);
         return true;
@@ -614,11 +757,12 @@ static bool gen_insn(DC *d)
         st_op(d, 0, gen_cond(d, in->opcode & 15));
         return true;
     case X86_M_CMOVCC: {
-        TCGv_i64 c = gen_cond(d, in->opcode & 15);
+        CCmp c;
+        cond_cmp(d, in->opcode & 15, &c);
         a = ld_op(d, 0);
         b = ld_op(d, 1);
         t = tmp(d);
-        tcg_gen_movcond_i64(s, TCG_COND_NE, t, c, cst(d, 0), b, a);
+        tcg_gen_movcond_i64(s, c.c, t, c.a, c.b, b, a);
         st_op(d, 0, t);
         return true;
     }
@@ -947,6 +1091,7 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
         .code64 = flags & TBF_CODE64,
         .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? 1 : 0,
         .cc_known = -1,
+        .cc_mark = -1,
     };
     X86DecodeMode mode = dc.code64 ? X86_MODE_64
                          : (flags & TBF_CODE16) ? X86_MODE_16 : X86_MODE_32;

@@ -14,9 +14,13 @@
 
 #define CC_ARITH (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
 
+/* cc_dst is the result in every kind but EFLAGS; cc_src is the right-hand
+ * operand (ADD..SBB), the old CF (INC/DEC), the value shifted by count - 1
+ * (SHL/SHR/SAR: CF is the bit that leaves last), or the part of the product
+ * that did not fit (MUL: CF = OF = cc_src != 0). */
 enum {
     CC_K_EFLAGS, CC_K_ADD, CC_K_ADC, CC_K_SUB, CC_K_SBB, CC_K_LOGIC, CC_K_INC,
-    CC_K_DEC,
+    CC_K_DEC, CC_K_SHL, CC_K_SHR, CC_K_SAR, CC_K_MUL, CC_K_COUNT
 };
 /* cc_op = kind << 2 | log2(operand bytes) */
 #define CC_OP(kind, lg) (((kind) << 2) | (lg))

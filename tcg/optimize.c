@@ -5,6 +5,8 @@
  * - copy propagation (uses of a copy read the original while both hold the
  *   same value);
  * - algebraic simplification (x+0, x&0, x&-1, x*1, x^x, x-x, shifts by 0...);
+ * - known-zero bits: zero extensions and masks of values whose high bits are
+ *   already clear become copies (guest 32-bit code is full of them);
  * - branch folding (brcond/setcond/movcond with a known outcome) and removal
  *   of unreachable ops after an unconditional exit, then of labels nobody
  *   jumps to (which merges basic blocks).
@@ -19,7 +21,10 @@ typedef struct OptInfo {
     bool is_const;
     int copy_of;            /* temp whose value this one holds, or -1 */
     uint64_t val;
+    uint64_t z;             /* bits that may be non-zero (known-zero tracking) */
 } OptInfo;
+
+#define INFO_UNKNOWN ((OptInfo){ false, -1, 0, ~0ULL })
 
 typedef struct OptState {
     TCGContext *s;
@@ -33,7 +38,7 @@ static OptInfo *oinfo(OptState *o, int idx)
         int ncap = MAX(o->cap * 2, idx + 64);
         o->info = g_renew(OptInfo, o->info, ncap);
         for (int i = o->cap; i < ncap; i++) {
-            o->info[i] = (OptInfo){ false, -1, 0 };
+            o->info[i] = INFO_UNKNOWN;
         }
         o->cap = ncap;
     }
@@ -58,14 +63,14 @@ static bool arg_const(OptState *o, int idx, uint64_t *v)
 static void reset_all(OptState *o)
 {
     for (int i = 0; i < o->cap; i++) {
-        o->info[i] = (OptInfo){ false, -1, 0 };
+        o->info[i] = INFO_UNKNOWN;
     }
 }
 
 /* idx gets a new value: forget what we knew and every copy made of it. */
 static void reset_temp(OptState *o, int idx)
 {
-    *oinfo(o, idx) = (OptInfo){ false, -1, 0 };
+    *oinfo(o, idx) = INFO_UNKNOWN;
     for (int i = 0; i < o->cap; i++) {
         if (o->info[i].copy_of == idx) {
             o->info[i].copy_of = -1;
@@ -104,6 +109,7 @@ static void make_movi(OptState *o, TCGOp *op, int ret, uint64_t v, bool is64)
     reset_temp(o, ret);
     oinfo(o, ret)->is_const = true;
     oinfo(o, ret)->val = v;
+    oinfo(o, ret)->z = v;
 }
 
 /* Rewrite op in place as "ret = src". */
@@ -131,6 +137,66 @@ static void make_mov(OptState *o, TCGOp *op, int ret, int src, bool is64)
         if (o->s->temps[canon].kind != TEMP_FIXED) {
             oinfo(o, ret)->copy_of = canon;
         }
+        oinfo(o, ret)->z = oinfo(o, src)->z;
+    }
+}
+
+/* Bits of temp idx that may be non-zero. */
+static uint64_t z_of(OptState *o, int idx)
+{
+    uint64_t v;
+    uint64_t z = arg_const(o, idx, &v) ? v : oinfo(o, idx)->z;
+    return o->s->temps[idx].type == TCG_TYPE_I32 ? (uint32_t)z : z;
+}
+
+static uint64_t len_mask(unsigned len)
+{
+    return len >= 64 ? ~0ULL : (1ULL << len) - 1;
+}
+
+/* What may be non-zero in the output of a single-output op. */
+static uint64_t op_z(OptState *o, const TCGOp *op)
+{
+    const TCGArg *a = op->args;
+    uint64_t c;
+
+    switch (op->opc) {
+    case INDEX_op_ext8u_i32: case INDEX_op_ext8u_i64:
+    case INDEX_op_ld8u_i32: case INDEX_op_ld8u_i64:
+        return 0xff;
+    case INDEX_op_ext16u_i32: case INDEX_op_ext16u_i64:
+    case INDEX_op_ld16u_i32: case INDEX_op_ld16u_i64:
+        return 0xffff;
+    case INDEX_op_ext32u_i64: case INDEX_op_extu_i32_i64: case INDEX_op_ld32u_i64:
+        return 0xffffffffULL;
+    case INDEX_op_setcond_i32: case INDEX_op_setcond_i64:
+        return 1;
+    case INDEX_op_and_i32: case INDEX_op_and_i64:
+        return z_of(o, a[1]) & z_of(o, a[2]);
+    case INDEX_op_or_i32: case INDEX_op_or_i64:
+    case INDEX_op_xor_i32: case INDEX_op_xor_i64:
+        return z_of(o, a[1]) | z_of(o, a[2]);
+    case INDEX_op_shr_i64:
+        return arg_const(o, a[2], &c) && c < 64 ? z_of(o, a[1]) >> c : ~0ULL;
+    case INDEX_op_shl_i64:
+        return arg_const(o, a[2], &c) && c < 64 ? z_of(o, a[1]) << c : ~0ULL;
+    case INDEX_op_extract_i32: case INDEX_op_extract_i64:
+        return len_mask(a[3]);
+    case INDEX_op_deposit_i64: {
+        uint64_t m = len_mask(a[4]) << a[3];
+        return (z_of(o, a[1]) & ~m) | ((z_of(o, a[2]) << a[3]) & m);
+    }
+    case INDEX_op_movcond_i64:
+        return z_of(o, a[3]) | z_of(o, a[4]);
+    case INDEX_op_qemu_ld_i64: {
+        MemOp mo = get_memop(a[2]);
+        if (!(mo & MO_SIGN) && (mo & MO_SIZE) != MO_64) {
+            return len_mask(8 << (mo & MO_SIZE));
+        }
+        return ~0ULL;
+    }
+    default:
+        return ~0ULL;
     }
 }
 
@@ -388,6 +454,20 @@ void tcg_optimize(TCGContext *s)
             reset_all(&o);
             continue;
         }
+        case INDEX_op_ext8u_i64: case INDEX_op_ext16u_i64: case INDEX_op_ext32u_i64:
+            if ((z_of(&o, op->args[1]) & ~op_z(&o, op)) == 0) {
+                make_mov(&o, op, op->args[0], op->args[1], true);
+                continue;
+            }
+            break;
+        case INDEX_op_and_i64: {
+            uint64_t m;
+            if (arg_const(&o, op->args[2], &m) && (z_of(&o, op->args[1]) & ~m) == 0) {
+                make_mov(&o, op, op->args[0], op->args[1], true);
+                continue;
+            }
+            break;
+        }
         case INDEX_op_movcond_i32: case INDEX_op_movcond_i64: {
             TCGCond c = op->args[5];
             if (arg_const(&o, op->args[1], &v[0]) && arg_const(&o, op->args[2], &v[1])) {
@@ -431,9 +511,15 @@ void tcg_optimize(TCGContext *s)
         if (no == 1 && ni == 2 && op->nb_cargs == 0 && simplify(&o, op, is64)) {
             continue;
         }
-        /* Outputs get new, unknown values. */
-        for (int k = 0; k < no; k++) {
-            reset_temp(&o, op->args[k]);
+        /* Outputs get new, unknown values (but perhaps known-zero bits). */
+        {
+            uint64_t z = no == 1 ? op_z(&o, op) : ~0ULL;
+            for (int k = 0; k < no; k++) {
+                reset_temp(&o, op->args[k]);
+            }
+            if (no == 1) {
+                oinfo(&o, op->args[0])->z = z;
+            }
         }
         if (opc == INDEX_op_call) {
             const TCGHelperInfo *info =
