@@ -32,6 +32,7 @@ extern X86Globals x86_tcg_globals;
 #define RAISE TCG_CALL_MAY_RAISE
 
 extern const TCGHelperInfo x86_hi_raise;
+extern const TCGHelperInfo x86_hi_lookup_tb_ptr;
 
 /* ---- the disassembly context ---- */
 
@@ -39,6 +40,7 @@ typedef struct DC {
     TCGContext *s;
     CPUX86State *env;
     uint64_t cs_base;
+    uint64_t pc_start;      /* linear address of the block */
     uint64_t eip;           /* this instruction */
     uint64_t next;          /* the next one */
     uint32_t flags;
@@ -281,22 +283,36 @@ static inline void st_rip(DC *d, uint64_t eip)
     tcg_gen_st_i64(d->s, cst(d, eip), offsetof(CPUX86State, rip));
 }
 
-/* Direct jump: slot n is patched by the loop to chain blocks. */
+/* Leave for whatever block rip names: found by lookup, or through the loop. */
+static inline void gen_lookup_and_goto(DC *d)
+{
+    TCGv_i64 p = tmp(d);
+    call(d, &x86_hi_lookup_tb_ptr, p.idx, 1);
+    tcg_gen_goto_ptr(d->s, (TCGv_ptr){ p.idx });
+}
+
+/* Direct jump: slot n is patched by the loop to chain blocks in one page;
+ * a jump to another page looks its block up each time (the page may be
+ * remapped or rewritten without this block knowing). */
 static inline void gen_goto(DC *d, int n, uint64_t eip)
 {
     eip &= eip_mask(d);
     st_rip(d, eip);
+    if (((eip + d->cs_base) & ~0xfffull) != (d->pc_start & ~0xfffull)) {
+        gen_lookup_and_goto(d);
+        return;
+    }
     tcg_gen_goto_tb(d->s, n);
     tcg_gen_exit_tb(d->s, d->tb | n);
 }
 
-/* Indirect jump: rip from a value, back to the loop. */
+/* Indirect jump: rip from a value. */
 static inline void gen_jmp_v(DC *d, TCGv_i64 v)
 {
     TCGv_i64 t = tmp(d);
     tcg_gen_andi_i64(d->s, t, v, eip_mask(d));
     tcg_gen_st_i64(d->s, t, offsetof(CPUX86State, rip));
-    tcg_gen_exit_tb(d->s, 0);
+    gen_lookup_and_goto(d);
     d->done = true;
 }
 

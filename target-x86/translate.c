@@ -66,6 +66,7 @@ static const TCGHelperInfo hi_lcall =
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q);
 const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
+const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
 static const TCGHelperInfo hi_bt = TCG_HELPER_INFO(helper_bt, 0, Q, P, Q, Q, Q);
@@ -1087,7 +1088,8 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
                          uint32_t flags, uintptr_t tb_token, X86TranslateOut *out)
 {
     DC dc = {
-        .s = s, .env = env, .cs_base = cs_base, .flags = flags, .tb = tb_token,
+        .s = s, .env = env, .cs_base = cs_base, .pc_start = pc, .flags = flags,
+        .tb = tb_token,
         .code64 = flags & TBF_CODE64,
         .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? 1 : 0,
         .cc_known = -1,

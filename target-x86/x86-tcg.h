@@ -59,6 +59,9 @@ static inline CPUState *env_cpu(CPUX86State *env)
     return (CPUState *)((char *)env - offsetof(CPUState, env));
 }
 
+/* ---- accel/tcg: the next block's host code, or the epilogue ---- */
+uint64_t helper_lookup_tb_ptr(CPUX86State *env);
+
 /* ---- helper.c ---- */
 uint32_t x86_cc_compute(CPUX86State *env);
 uint64_t x86_get_eflags(CPUX86State *env);

@@ -554,6 +554,38 @@ static TB *tb_find(TCGCPU *tc)
     return tb;
 }
 
+/*
+ * Indirect jumps, returns and cross-page direct jumps end with this lookup
+ * and a goto_ptr: the next block runs without a trip through the loop when
+ * it is already translated (jump cache or hash table) and still valid.
+ * Requests (kicks, interrupts, invalidation) are still seen, by the exit
+ * check every block starts with. A miss returns the epilogue (exit 0).
+ */
+uint64_t helper_lookup_tb_ptr(CPUX86State *env)
+{
+    TCGCPU *tc = tcpu(env);
+    uint64_t cs_base = env->segs[R_CS].base;
+    uint32_t flags = x86_tb_flags(env);
+    uint64_t pc = env->rip + cs_base;
+    if (!(flags & TBF_CODE64)) {
+        pc &= 0xffffffffull;
+    }
+    unsigned h = (unsigned)(pc ^ (pc >> JC_BITS)) & ((1 << JC_BITS) - 1);
+    TB *tb = tc->jc[h];
+    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags) {
+        TB key = { .pc = pc, .cs_base = cs_base, .flags = flags };
+        tb = g_hash_table_lookup(tc->tbs, &key);
+        if (!tb) {
+            return (uintptr_t)tc->s->code_gen_epilogue;
+        }
+        tc->jc[h] = tb;
+    }
+    if (tb->dead || !tb_phys_ok(tc, tb)) {
+        return (uintptr_t)tc->s->code_gen_epilogue;
+    }
+    return (uintptr_t)tb->code;
+}
+
 /* Deliver a pending exception; nested faults escalate to #DF, then a reset. */
 static void deliver(TCGCPU *tc)
 {
