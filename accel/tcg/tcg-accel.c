@@ -19,6 +19,7 @@
 
 #define CODE_BUF_SIZE (32 * 1024 * 1024)
 #define JC_BITS 12
+#define X86_VTLB_SIZE 8
 
 typedef struct TB {
     uint64_t pc, cs_base;
@@ -50,6 +51,11 @@ typedef struct TCGCPU {
     GPtrArray *dead_tbs;        /* invalidated blocks, freed at the next full flush */
     TCGTLBEntry tlb[X86_MMU_MODES][X86_TLB_SIZE];
     uint64_t tlb_phys[X86_MMU_MODES][X86_TLB_SIZE];
+    /* Victim TLB: entries evicted from the direct-mapped table, searched
+     * before a page walk (code and data pages that share an index). */
+    TCGTLBEntry vtlb[X86_MMU_MODES][X86_VTLB_SIZE];
+    uint64_t vtlb_phys[X86_MMU_MODES][X86_VTLB_SIZE];
+    unsigned vtlb_next[X86_MMU_MODES];
     int flush_pending;          /* atomic: drop all translations at the next exit */
     int delivering;             /* nested exception depth (double/triple fault) */
     bool flushed;               /* translations dropped since the last check */
@@ -95,17 +101,22 @@ static void tb_free(gpointer p)
 
 /* ---- TLB ---- */
 
+static void tlb_clear(TCGCPU *tc)
+{
+    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+    memset(tc->vtlb, 0xff, sizeof(tc->vtlb));
+}
+
 void x86_tlb_flush(CPUX86State *env)
 {
-    TCGCPU *tc = tcpu(env);
-    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+    tlb_clear(tcpu(env));
 }
 
 /* Point env at the TLB tables; again after a reset rewrote the whole state. */
 static void tlb_attach(TCGCPU *tc)
 {
     CPUX86State *env = &tc->cpu->env;
-    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+    tlb_clear(tc);
     for (int i = 0; i < X86_MMU_MODES; i++) {
         env->tcg_tlb_table[i] = tc->tlb[i];
         env->tcg_tlb_mask[i] = (uintptr_t)(X86_TLB_SIZE - 1) << TCG_TLB_ENTRY_BITS;
@@ -122,7 +133,7 @@ static void tb_flush_all(TCGCPU *tc)
     tcg_code_flush(tc->s);
     tc->flushed = true;
     /* NOTDIRTY marks are stale now. */
-    memset(tc->tlb, 0xff, sizeof(tc->tlb));
+    tlb_clear(tc);
 }
 
 static void write_listener(void *opaque, uint64_t addr, uint64_t len)
@@ -163,21 +174,54 @@ __attribute__((noreturn)) void x86_halt(CPUX86State *env)
     x86_raise(env, EXCP_HLT, 0, 0);
 }
 
-/* Refill the TLB entry for addr; raises #PF. */
-static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
-                             uintptr_t ra)
+/* Does TLB entry e allow an access of kind acc to vpage? */
+static bool tlb_entry_hit(const TCGTLBEntry *e, uint64_t vpage, int acc)
+{
+    switch (acc) {
+    case X86_ACC_READ:
+        return (e->addr_read & ~(uint64_t)TCG_TLB_FLAG_MMIO) == vpage;
+    case X86_ACC_WRITE:
+        return (e->addr_write &
+                ~(uint64_t)(TCG_TLB_FLAG_MMIO | TCG_TLB_FLAG_NOTDIRTY)) == vpage;
+    default:
+        return (e->addr_code & ~(uint64_t)TCG_TLB_FLAG_MMIO) == vpage;
+    }
+}
+
+/*
+ * Refill the TLB entry for addr: from the victim TLB (swapping the two
+ * entries), else by a page walk, evicting the old entry into the victim TLB.
+ * Returns NULL with *err set when the walk faults.
+ */
+static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, int mmu,
+                                     uint32_t *err)
 {
     TCGCPU *tc = tcpu(env);
     MemMap *mem = &env_cpu(env)->machine->mem;
     uint64_t vpage = addr & ~0xfffull, paddr;
     unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
     TCGTLBEntry *e = &tc->tlb[mmu][idx];
-    uint32_t err;
     bool writable;
 
-    if (!x86_mmu_translate(env, mem, addr, acc, mmu == 1, &paddr, &writable, &err)) {
-        env->cr[2] = addr;
-        x86_raise(env, 14, err, ra);
+    for (int i = 0; i < X86_VTLB_SIZE; i++) {
+        TCGTLBEntry *v = &tc->vtlb[mmu][i];
+        if (tlb_entry_hit(v, vpage, acc)) {
+            TCGTLBEntry te = *e;
+            uint64_t tp = tc->tlb_phys[mmu][idx];
+            *e = *v;
+            tc->tlb_phys[mmu][idx] = tc->vtlb_phys[mmu][i];
+            *v = te;
+            tc->vtlb_phys[mmu][i] = tp;
+            return e;
+        }
+    }
+    if (!x86_mmu_translate(env, mem, addr, acc, mmu == 1, &paddr, &writable, err)) {
+        return NULL;
+    }
+    if (e->addr_read != ~0ull || e->addr_write != ~0ull || e->addr_code != ~0ull) {
+        unsigned n = tc->vtlb_next[mmu]++ % X86_VTLB_SIZE;
+        tc->vtlb[mmu][n] = *e;
+        tc->vtlb_phys[mmu][n] = tc->tlb_phys[mmu][idx];
     }
     uint64_t ppage = paddr & ~0xfffull;
     uint8_t *host = memmap_host_ptr(mem, ppage, 4096, false);
@@ -202,6 +246,19 @@ static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
         e->addr_write = vpage | TCG_TLB_FLAG_NOTDIRTY;
     } else {
         e->addr_write = vpage;
+    }
+    return e;
+}
+
+/* Refill the TLB entry for addr; raises #PF. */
+static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
+                             uintptr_t ra)
+{
+    uint32_t err;
+    TCGTLBEntry *e = tlb_fill_nofault(env, addr, acc, mmu, &err);
+    if (!e) {
+        env->cr[2] = addr;
+        x86_raise(env, 14, err, ra);
     }
     return e;
 }
@@ -373,6 +430,11 @@ static void tlb_flush_phys(TCGCPU *tc, uint64_t ppage)
                 memset(&tc->tlb[m][i], 0xff, sizeof(TCGTLBEntry));
             }
         }
+        for (int i = 0; i < X86_VTLB_SIZE; i++) {
+            if (tc->vtlb_phys[m][i] == ppage) {
+                memset(&tc->vtlb[m][i], 0xff, sizeof(TCGTLBEntry));
+            }
+        }
     }
 }
 
@@ -494,18 +556,16 @@ static uint64_t code_phys_page(TCGCPU *tc, uint64_t pc)
     int mmu = cur_mmu(env);
     unsigned idx = (pc >> 12) & (X86_TLB_SIZE - 1);
     TCGTLBEntry *e = &tc->tlb[mmu][idx];
-    uint64_t paddr;
     uint32_t err;
-    bool w;
 
-    if ((e->addr_code & ~(uint64_t)TCG_TLB_FLAG_MMIO) == (pc & ~0xfffull)) {
+    if (tlb_entry_hit(e, pc & ~0xfffull, X86_ACC_FETCH)) {
         return tc->tlb_phys[mmu][idx];
     }
-    if (!x86_mmu_translate(env, &tc->cpu->machine->mem, pc, X86_ACC_FETCH, mmu == 1,
-                           &paddr, &w, &err)) {
-        return (uint64_t)-1;
+    /* Keep the answer in the TLB: this runs on every lookup of the block. */
+    if (tlb_fill_nofault(env, pc, X86_ACC_FETCH, mmu, &err)) {
+        return tc->tlb_phys[mmu][idx];
     }
-    return paddr & ~0xfffull;
+    return (uint64_t)-1;
 }
 
 /*
