@@ -1142,8 +1142,18 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
             out->page2 = (lin + len - 1) & ~0xfffull;
         }
         dc.next = dc.eip + len;
-        log_mask(LOG_IN_ASM, "tcg: %#" PRIx64 ": %s (%d bytes)\n", dc.eip,
-                 x86_mnemonic_name(dc.in.mnem), len);
+        if (log_enabled(LOG_IN_ASM)) {
+            char text[160], hex[3 * X86_MAX_INSN_LEN + 1] = "";
+            x86_disas_insn(text, sizeof(text), buf, len, dc.eip, mode);
+            for (int k = 0; k < len; k++) {
+                snprintf(hex + 3 * k, 4, "%02x ", buf[k]);
+            }
+            if (n == 1) {
+                log_printf("IN: pc %#" PRIx64 " cs_base %#" PRIx64 " flags %#x\n", pc,
+                           cs_base, flags);
+            }
+            log_printf("  %#010" PRIx64 ":  %-24s %s\n", dc.eip, hex, text);
+        }
         if (!gen_insn(&dc)) {
             log_mask(LOG_UNIMP, "tcg: %s at %#" PRIx64 " not implemented: #UD\n",
                      x86_mnemonic_name(dc.in.mnem), dc.eip);

@@ -59,6 +59,10 @@ static inline CPUState *env_cpu(CPUX86State *env)
     return (CPUState *)((char *)env - offsetof(CPUState, env));
 }
 
+/* ---- disas.c: one guest instruction as text (Capstone), for -d in_asm ---- */
+void x86_disas_insn(char *out, size_t outlen, const uint8_t *code, size_t len,
+                    uint64_t addr, int mode_bits);
+
 /* ---- accel/tcg: the next block's host code, or the epilogue ---- */
 uint64_t helper_lookup_tb_ptr(CPUX86State *env);
 
