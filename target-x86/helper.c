@@ -1250,3 +1250,81 @@ void helper_load_sysseg(CPUX86State *env, uint64_t which, uint64_t sel)
         sc->flags |= 2u << 8;
     }
 }
+
+/*
+ * Decimal adjust (SDM Vol 2 DAA, DAS, AAA, AAS, AAM, AAD): op is the
+ * mnemonic's first opcode byte (27, 2F, 37, 3F, D4, D5), imm the base for
+ * AAM/AAD. Flags the SDM leaves undefined come out as the arithmetic they
+ * are computed from would set them (SF/ZF/PF from AL, OF clear).
+ */
+void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
+{
+    uint32_t f = x86_cc_compute(env);
+    uint8_t al = env->regs[R_EAX], ah = env->regs[R_EAX] >> 8, old_al = al;
+    bool cf = f & CC_C, af = f & CC_A;
+    uint16_t ax;
+
+    switch (op) {
+    case 0x27: /* DAA */
+    case 0x2f: /* DAS */
+        f = 0;
+        if ((al & 0xf) > 9 || af) {
+            bool carry = op == 0x27 ? al > 0xf9 : al < 6;
+            al = op == 0x27 ? al + 6 : al - 6;
+            f |= CC_A | (cf || carry ? CC_C : 0);
+        }
+        if (old_al > 0x99 || cf) {
+            al = op == 0x27 ? al + 0x60 : al - 0x60;
+            f |= CC_C;
+        }
+        f |= flags_szp(al, 0);
+        env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffull) | al;
+        break;
+    case 0x37: /* AAA */
+    case 0x3f: /* AAS */
+        ax = env->regs[R_EAX];
+        if ((al & 0xf) > 9 || af) {
+            ax = op == 0x37 ? ax + 0x106 : (uint16_t)(((ax - 6) & 0xff) |
+                                                      ((uint16_t)(ah - 1) << 8));
+            f = CC_A | CC_C;
+        } else {
+            f = 0;
+        }
+        ax &= 0xff0f;
+        f |= flags_szp(ax & 0xff, 0);
+        env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | ax;
+        break;
+    case 0xd4: /* AAM */
+        if ((imm & 0xff) == 0) {
+            raise_de(env, GETPC());
+        }
+        ah = al / (uint8_t)imm;
+        al = al % (uint8_t)imm;
+        f = flags_szp(al, 0);
+        env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | ((uint16_t)ah << 8) | al;
+        break;
+    default: /* AAD */
+        al = (uint8_t)(al + ah * (uint8_t)imm);
+        f = flags_szp(al, 0);
+        env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | al;
+        break;
+    }
+    set_arith(env, f);
+}
+
+/* ADCX (CF) and ADOX (OF): add with carry through one flag, leave the rest. */
+uint64_t helper_adx(CPUX86State *env, uint64_t use_of, uint64_t lg, uint64_t a,
+                    uint64_t b)
+{
+    uint64_t m = sz_mask(lg), flag = use_of ? CC_O : CC_C;
+    uint64_t fl = x86_get_eflags(env);
+    uint64_t cin = (fl & flag) ? 1 : 0, r;
+    bool cout;
+
+    a &= m;
+    b &= m;
+    r = (a + b + cin) & m;
+    cout = cin ? r <= a : r < a;
+    x86_set_eflags(env, cout ? flag : 0, flag);
+    return r;
+}

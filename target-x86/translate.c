@@ -75,6 +75,8 @@ static const TCGHelperInfo hi_shld =
     TCG_HELPER_INFO(helper_shld, 0, Q, P, Q, Q, Q, Q, Q);
 static const TCGHelperInfo hi_cmpxchg8b =
     TCG_HELPER_INFO(helper_cmpxchg8b, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_bcd = TCG_HELPER_INFO(helper_bcd, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_adx = TCG_HELPER_INFO(helper_adx, 0, Q, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_load_sysseg =
     TCG_HELPER_INFO(helper_load_sysseg, RAISE, V, P, Q, Q);
 
@@ -1066,6 +1068,36 @@ static bool gen_insn(DC *d)
     case X86_M_UD0:
     case X86_M_UD1:
         gen_raise(d, 6);
+        return true;
+    case X86_M_DAA: case X86_M_DAS: case X86_M_AAA: case X86_M_AAS:
+        call(d, &hi_bcd, -1, 3, cst(d, in->opcode), cst(d, 0));
+        return true;
+    case X86_M_AAM: case X86_M_AAD:
+        st_rip(d, d->eip);      /* AAM 0 raises #DE */
+        call(d, &hi_bcd, -1, 3, cst(d, in->opcode), cst(d, in->imm[0] & 0xff));
+        return true;
+    case X86_M_ADCX:
+    case X86_M_ADOX:
+        t = tmp(d);
+        call(d, &hi_adx, t.idx, 5, cst(d, mnem == X86_M_ADOX),
+             cst(d, lg_of(in->ops[0].size)), ld_op(d, 0), ld_op(d, 1));
+        st_op(d, 0, t);
+        return true;
+    case X86_M_MOVBE:
+        a = ld_op(d, 1);
+        if (osz == 8) {
+            tcg_gen_bswap64_i64(s, a, a);
+        } else if (osz == 4) {
+            tcg_gen_bswap32_i64(s, a, a);
+        } else {
+            t = tmp(d);
+            tcg_gen_shri_i64(s, t, a, 8);
+            tcg_gen_andi_i64(s, t, t, 0xff);
+            tcg_gen_andi_i64(s, a, a, 0xff);
+            tcg_gen_shli_i64(s, a, a, 8);
+            tcg_gen_or_i64(s, a, a, t);
+        }
+        st_op(d, 0, a);
         return true;
     case X86_M_BSWAP:
         a = ld_op(d, 0);
