@@ -1328,3 +1328,39 @@ uint64_t helper_adx(CPUX86State *env, uint64_t use_of, uint64_t lg, uint64_t a,
     x86_set_eflags(env, cout ? flag : 0, flag);
     return r;
 }
+
+/* The debug register MOV n names: DR4/DR5 are DR6/DR7 without CR4.DE and
+ * #UD with it (SDM Vol 3 §18.2.2); CPL > 0 is #GP(0). */
+static int dr_index(CPUX86State *env, int n, uintptr_t ra)
+{
+    if (x86_cpl(env) != 0) {
+        x86_raise(env, 13, 0, tcg_helper_retaddr(x86_tcg_ctx(env), ra));
+    }
+    if (n == 4 || n == 5) {
+        if (env->cr[4] & CR4_DE) {
+            x86_raise(env, 6, 0, tcg_helper_retaddr(x86_tcg_ctx(env), ra));
+        }
+        n += 2;
+    }
+    return n;
+}
+
+/* n | 0x100: a write (the flag keeps one helper signature for both). */
+void helper_mov_dr(CPUX86State *env, uint64_t n, uint64_t v)
+{
+    int i = dr_index(env, n & 7, GETPC());
+    if (i == 6) {
+        v = (v & 0x1e00f) | 0xffff0ff0;     /* reserved bits read as 1/0 */
+    } else if (i == 7) {
+        v = (v & 0xffff2bff) | 0x400;
+    }
+    if (i >= 6 && (env->efer & EFER_LMA) && (v >> 32)) {
+        x86_raise(env, 13, 0, tcg_helper_retaddr(x86_tcg_ctx(env), GETPC()));
+    }
+    env->dr[i] = v;
+}
+
+uint64_t helper_mov_dr_read(CPUX86State *env, uint64_t n)
+{
+    return env->dr[dr_index(env, n & 7, GETPC())];
+}

@@ -10,6 +10,7 @@
 #define TARGET_X86_TRANSLATE_INTERNAL_H
 
 #include "util/osdep.h"
+#include "util/log.h"
 #include "target-x86/x86-tcg.h"
 #include "target-x86/helper.h"
 #include "target-x86/decode.h"
@@ -236,6 +237,15 @@ static inline void st_op(DC *d, int i, TCGv_i64 v)
 {
     X86Operand *o = &d->in.ops[i];
     if (o->kind == X86_OPK_REG) {
+        /* Only GPRs here: other register classes have their own paths
+         * (a CR/DR/segment number is not a GPR number). Reaching this is a
+         * translator bug; drop the write rather than corrupt a GPR. */
+        if (o->rclass != X86_RC_GPR && o->rclass != X86_RC_GPR8H) {
+            log_mask(LOG_UNIMP, "tcg: %s at %#" PRIx64 ": register class %d "
+                     "written as a GPR\n", x86_mnemonic_name(d->in.mnem), d->eip,
+                     o->rclass);
+            return;
+        }
         st_reg(d, o->reg, o->rclass == X86_RC_GPR8H, o->size, v);
     } else if (o->kind == X86_OPK_MEM) {
         qst(d, v, mem_addr(d), o->size);

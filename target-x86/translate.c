@@ -77,6 +77,9 @@ static const TCGHelperInfo hi_cmpxchg8b =
     TCG_HELPER_INFO(helper_cmpxchg8b, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_bcd = TCG_HELPER_INFO(helper_bcd, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_adx = TCG_HELPER_INFO(helper_adx, 0, Q, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_mov_dr = TCG_HELPER_INFO(helper_mov_dr, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_mov_dr_read =
+    TCG_HELPER_INFO(helper_mov_dr_read, RAISE, Q, P, Q);
 static const TCGHelperInfo hi_load_sysseg =
     TCG_HELPER_INFO(helper_load_sysseg, RAISE, V, P, Q, Q);
 
@@ -487,6 +490,25 @@ static bool gen_mov_special(DC *d)
         st_rip(d, d->eip);
         call(d, &hi_read_cr, t.idx, 2, cst(d, o1->reg));
         st_reg(d, o0->reg, false, d->code64 ? 8 : 4, t);
+        return true;
+    }
+    if ((o0->kind == X86_OPK_REG && o0->rclass == X86_RC_DR) ||
+        (o1->kind == X86_OPK_REG && o1->rclass == X86_RC_DR)) {
+        /* MOV to/from DRn (SDM Vol 3 §18.2): DR4/DR5 alias DR6/DR7 unless
+         * CR4.DE, when they are #UD (the helper checks). Breakpoints are
+         * recorded, not yet honoured (docs/tcg-exec.md). */
+        bool to_dr = o0->rclass == X86_RC_DR && o0->kind == X86_OPK_REG;
+        int n = to_dr ? o0->reg : o1->reg;
+        st_rip(d, d->eip);
+        if (to_dr) {
+            call(d, &hi_mov_dr, -1, 3, cst(d, n | 0x100), ld_reg(d, o1->reg, false, 8));
+            gen_goto(d, 0, d->next);
+            d->done = true;
+        } else {
+            TCGv_i64 t = tmp(d);
+            call(d, &hi_mov_dr_read, t.idx, 2, cst(d, n));
+            st_reg(d, o0->reg, false, d->code64 ? 8 : 4, t);
+        }
         return true;
     }
     if (o0->kind == X86_OPK_REG && o0->rclass == X86_RC_SEG) {
