@@ -209,7 +209,6 @@ typedef struct CPUX86State {
      * index (0 supervisor, 1 user): see TCGTLBDesc in tcg/tcg.h. */
     uintptr_t tcg_tlb_mask[2];
     void *tcg_tlb_table[2];
-    void *tcg_tb;               /* block running now (chained blocks set it) */
     int tcg_exception;          /* vector being raised (loop-private) */
     uint32_t tcg_error_code;
     bool tcg_has_error;

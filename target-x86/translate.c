@@ -1165,8 +1165,6 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
                               (intptr_t)offsetof(CPUState, env));
         tcg_gen_brcondi_i32(s, TCG_COND_NE, er, 0, l_exit);
     }
-    /* Which block runs, for mapping a faulting host pc back (blocks chain). */
-    tcg_gen_st_i64(s, tcg_constant_i64(s, tb_token), offsetof(CPUX86State, tcg_tb));
     dc.eip = pc - cs_base;
     /* STI: the block ends after the instruction that follows it, so a pending
      * interrupt is taken right after STI's shadow (sti; nop; cli windows). */

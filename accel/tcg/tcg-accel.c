@@ -25,6 +25,7 @@ typedef struct TB {
     uint64_t pc, cs_base;
     uint32_t flags;
     const void *code;
+    size_t code_size;
     TCGInsnRecord *insns;
     int nb_insns;
     uint32_t jmp_insn_offset[2];
@@ -49,6 +50,7 @@ typedef struct TCGCPU {
     GHashTable *code_pages;     /* physical page number -> CodePage */
     GArray *inval_pages;        /* physical page numbers to invalidate at exit */
     GPtrArray *dead_tbs;        /* invalidated blocks, freed at the next full flush */
+    GPtrArray *tb_by_code;      /* every block since the last flush, by host address */
     TCGTLBEntry tlb[X86_MMU_MODES][X86_TLB_SIZE];
     uint64_t tlb_phys[X86_MMU_MODES][X86_TLB_SIZE];
     /* Victim TLB: entries evicted from the direct-mapped table, searched
@@ -126,6 +128,7 @@ static void tlb_attach(TCGCPU *tc)
 static void tb_flush_all(TCGCPU *tc)
 {
     g_hash_table_remove_all(tc->tbs);
+    g_ptr_array_set_size(tc->tb_by_code, 0);
     g_ptr_array_set_size(tc->dead_tbs, 0);
     g_array_set_size(tc->inval_pages, 0);
     memset(tc->jc, 0, sizeof(tc->jc));
@@ -146,13 +149,38 @@ static void write_listener(void *opaque, uint64_t addr, uint64_t len)
     __atomic_store_n(&tc->cpu->exit_request, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * The block whose code holds host address ra. Code is allocated upward from
+ * the start of the buffer between full flushes, so tb_by_code is sorted by
+ * address and a binary search finds it; dropped blocks stay in it (and in
+ * memory) until the flush.
+ */
+static TB *tb_by_host_pc(TCGCPU *tc, uintptr_t ra)
+{
+    guint lo = 0, hi = tc->tb_by_code->len;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        TB *tb = g_ptr_array_index(tc->tb_by_code, mid);
+        if ((uintptr_t)tb->code <= ra) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == 0) {
+        return NULL;
+    }
+    TB *tb = g_ptr_array_index(tc->tb_by_code, lo - 1);
+    return ra < (uintptr_t)tb->code + tb->code_size ? tb : NULL;
+}
+
 __attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err,
                                          uintptr_t ra)
 {
     TCGCPU *tc = tcpu(env);
-    /* The block set env->tcg_tb on entry: with chaining it may not be the one
-     * the loop started. */
-    TB *tb = tc->current ? env->tcg_tb : NULL;
+    /* With chaining and lookups the block may not be the one the loop
+     * started: find it by host address. */
+    TB *tb = tc->current ? tb_by_host_pc(tc, ra) : NULL;
     if (ra && tb) {
         int i = tcg_search_insn(tb->insns, tb->nb_insns, tb->code, ra);
         if (i >= 0) {
@@ -538,6 +566,7 @@ static TB *tb_gen(TCGCPU *tc, uint64_t pc, uint64_t cs_base, uint32_t flags)
     }
     tc->spare = NULL;
     tb->code = s->gen_code_ptr;
+    tb->code_size = size;
     tb->nb_insns = s->nb_insns;
     tb->insns = g_memdup2(s->insns, sizeof(TCGInsnRecord) * s->nb_insns);
     for (int n = 0; n < 2; n++) {
@@ -546,6 +575,7 @@ static TB *tb_gen(TCGCPU *tc, uint64_t pc, uint64_t cs_base, uint32_t flags)
     }
     tb_register_pages(tc, tb, pc, out.size);
     g_hash_table_add(tc->tbs, tb);
+    g_ptr_array_add(tc->tb_by_code, tb);
     return tb;
 }
 
@@ -855,6 +885,7 @@ static bool tcg_cpu_init(CPUState *cpu, Error **errp)
     tc->code_pages = g_hash_table_new_full(NULL, NULL, NULL, code_page_free);
     tc->inval_pages = g_array_new(false, false, sizeof(uint64_t));
     tc->dead_tbs = g_ptr_array_new_with_free_func(tb_free);
+    tc->tb_by_code = g_ptr_array_new();
     g_cond_init(&tc->halt_cond);
     tlb_attach(tc);
     tc->s->tlb = (TCGTLBDesc){
@@ -908,6 +939,7 @@ static void tcg_cpu_destroy(CPUState *cpu)
     g_hash_table_destroy(tc->code_pages);
     g_array_free(tc->inval_pages, true);
     g_ptr_array_free(tc->dead_tbs, true);
+    g_ptr_array_free(tc->tb_by_code, true);
     tcg_context_free(tc->s);
     g_cond_clear(&tc->halt_cond);
     g_free(tc);
