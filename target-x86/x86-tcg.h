@@ -50,7 +50,7 @@ enum { X86_ACC_READ, X86_ACC_WRITE, X86_ACC_FETCH };
 #define EXCP_HLT     0x100
 #define EXCP_EXIT    0x101     /* leave the block, nothing to deliver */
 
-#define X86_TLB_BITS 8
+#define X86_TLB_BITS 10       /* 1024 entries: 4 MiB reach per MMU index */
 #define X86_TLB_SIZE (1 << X86_TLB_BITS)
 #define X86_MMU_MODES 2        /* 0 supervisor, 1 user */
 

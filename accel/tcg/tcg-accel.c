@@ -291,6 +291,27 @@ static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
     return e;
 }
 
+/* Guest RAM access of 1, 2, 4 or 8 bytes (little-endian host), inlined. */
+static inline uint64_t host_load(const void *p, int size)
+{
+    switch (size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void host_store(void *p, uint64_t v, int size)
+{
+    switch (size) {
+    case 1: *(uint8_t *)p = v; break;
+    case 2: { uint16_t x = v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
 static uint64_t load_page(CPUX86State *env, uint64_t addr, int size, int mmu,
                           uintptr_t ra)
 {
@@ -309,7 +330,7 @@ static uint64_t load_page(CPUX86State *env, uint64_t addr, int size, int mmu,
         machine_unlock(m);
         return v;
     }
-    memcpy(&v, (void *)(uintptr_t)(addr + e->addend), size);
+    v = host_load((const void *)(uintptr_t)(addr + e->addend), size);
     return v;
 }
 
@@ -335,7 +356,7 @@ static void store_page(CPUX86State *env, uint64_t addr, uint64_t v, int size, in
         machine_unlock(m);
         return;
     }
-    memcpy((void *)(uintptr_t)(addr + e->addend), &v, size);
+    host_store((void *)(uintptr_t)(addr + e->addend), v, size);
     if (e->addr_write & TCG_TLB_FLAG_NOTDIRTY) {
         uint64_t ppage = tc->tlb_phys[mmu][idx];
         CodePage *cp = g_hash_table_lookup(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
