@@ -9,6 +9,7 @@
 #include "util/osdep.h"
 #include "target-x86/x86-tcg.h"
 #include "target-x86/helper.h"
+#include "target-x86/fpu-helper.h"
 
 #define GETPC() ((uintptr_t)__builtin_return_address(0))
 #define RA(env) tcg_helper_retaddr(x86_tcg_ctx(env), GETPC())
@@ -584,7 +585,7 @@ void helper_cpuid(CPUX86State *env)
 
     switch (leaf) {
     case 0:
-        a = 1;
+        a = 0xd;                   /* leaf 0xD: XSAVE state components */
         b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e;  /* GenuineIntel */
         break;
     case 1: {
@@ -596,8 +597,21 @@ void helper_cpuid(CPUX86State *env)
          * ignores safely; HTT with more than one logical processor. */
         d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
             (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
+        d |= 1u << 24;             /* FXSR */
+        c |= 1u << 26;             /* XSAVE; OSXSAVE mirrors CR4 */
+        c |= (env->cr[4] & CR4_OSXSAVE) ? 1u << 27 : 0;
         break;
     }
+    case 0xd:
+        /* XSAVE (SDM Vol 1 §13.2): x87 and SSE, 576-byte area; XSAVEOPT. */
+        if ((uint32_t)env->regs[R_ECX] == 0) {
+            a = X86_XCR0_SUPPORTED;
+            b = X86_XSAVE_SIZE;    /* both live in the legacy region */
+            c = X86_XSAVE_SIZE;
+        } else if ((uint32_t)env->regs[R_ECX] == 1) {
+            a = 1;
+        }
+        break;
     case 0x40000000:
         /* Hypervisor leaf: signature "TCGTCGTCGTCG" in EBX ECX EDX. */
         a = 0x40000000;

@@ -11,6 +11,7 @@
 #include "util/osdep.h"
 #include "util/log.h"
 #include "accel/kvm/kvm-internal.h"
+#include "target-x86/fpu-helper.h"
 
 #include <sys/ioctl.h>
 
@@ -177,50 +178,32 @@ static void msrs_get(KVMCPU *kc)
 
 /* ---- x87 / SSE ---- */
 
-/* FXSAVE keeps an abridged tag: one bit per register, set when not empty (SDM
- * Vol 1 §10.5.1.1); the full tag word has 2 bits per register, 3 = empty. */
-static uint8_t fptag_abridge(uint16_t full)
-{
-    uint8_t ab = 0;
-    for (int i = 0; i < 8; i++) {
-        if (((full >> (2 * i)) & 3) != 3) {
-            ab |= 1 << i;
-        }
-    }
-    return ab;
-}
-
-static uint16_t fptag_expand(uint8_t ab)
-{
-    /* Without the register contents, call every used register "valid". */
-    uint16_t full = 0;
-    for (int i = 0; i < 8; i++) {
-        full |= (ab & (1 << i) ? 0 : 3) << (2 * i);
-    }
-    return full;
-}
-
 /* The legacy region of the XSAVE area is the FXSAVE image (SDM Vol 1 §10.5.1,
  * Table 10-2), followed by the XSAVE header whose XSTATE_BV says which
- * components hold data rather than their initial values (§13.4.2). */
-#define FXS_FCW        0
-#define FXS_FSW        2
-#define FXS_FTW        4
-#define FXS_MXCSR      24
-#define FXS_XMM        160
+ * components hold data rather than their initial values (§13.4.2). A 64-bit
+ * host kernel keeps it in the REX.W layout (64-bit FIP/FDP, no selectors).
+ * The image code is the translator's (target-x86/fpu-helper.c), so x87
+ * registers, tags and pointers move between the accelerators unchanged. */
+#define FXS_MXCSR_MASK 28
+#define FXS_IMAGE      416
 #define XSAVE_HDR_BV   512
 #define XSTATE_X87_SSE 3ULL
 
-/* The x87/SSE part of env as KVM_SET_FPU wants it. */
-static void fpu_from_env(const CPUX86State *env, uint16_t *fcw, uint16_t *fsw,
-                         uint8_t *ftwx, uint32_t *mxcsr)
+/* env as an FXSAVE64 image; an env never initialised for the FPU (all zero)
+ * gets the FNINIT state. */
+static void fpu_image_from_env(const CPUX86State *env, uint8_t *img)
 {
-    /* An env never initialised for the FPU (all zero) gets the FNINIT state. */
-    bool blank = env->fpuc == 0 && env->fpus == 0 && env->fptag == 0;
-    *fcw = blank ? 0x37f : env->fpuc;
-    *fsw = env->fpus;
-    *ftwx = blank ? 0 : fptag_abridge(env->fptag);
-    *mxcsr = env->mxcsr ? env->mxcsr : 0x1f80;
+    CPUX86State *e = g_memdup2(env, sizeof(*env));
+
+    if (e->fpuc == 0 && e->fpus == 0 && e->fptag == 0) {
+        e->fpuc = 0x37f;
+        e->fptag = 0xffff;
+    }
+    if (!e->mxcsr) {
+        e->mxcsr = 0x1f80;
+    }
+    x86_fxsave_to_image(e, img, true, 16);
+    g_free(e);
 }
 
 /* Some kernels drop MXCSR in KVM_SET_FPU/KVM_GET_FPU once the vCPU's FPU state
@@ -231,23 +214,16 @@ static bool fpu_put_xsave(KVMCPU *kc, Error **errp)
     CPUX86State *env = &kc->cpu->env;
     struct kvm_xsave *xs = g_new0(struct kvm_xsave, 1);
     uint8_t *r = (uint8_t *)xs->region;
-    uint16_t fcw, fsw;
-    uint8_t ftwx;
-    uint32_t mxcsr;
+    uint32_t mask;
     bool ok = false;
 
     if (vcpu_ioctl(kc, KVM_GET_XSAVE, xs) < 0) {
         error_setg_errno(errp, errno, "kvm: vCPU %d: KVM_GET_XSAVE", kc->cpu->index);
         goto out;
     }
-    fpu_from_env(env, &fcw, &fsw, &ftwx, &mxcsr);
-    stw_le(r + FXS_FCW, fcw);
-    stw_le(r + FXS_FSW, fsw);
-    r[FXS_FTW] = ftwx;
-    stl_le(r + FXS_MXCSR, mxcsr);
-    for (int i = 0; i < 16; i++) {
-        memcpy(r + FXS_XMM + 16 * i, env->xmm[i].b, 16);
-    }
+    mask = ldl_le(r + FXS_MXCSR_MASK);          /* the host CPU's, kept */
+    fpu_image_from_env(env, r);
+    stl_le(r + FXS_MXCSR_MASK, mask);
     stq_le(r + XSAVE_HDR_BV, ldq_le(r + XSAVE_HDR_BV) | XSTATE_X87_SSE);
     if (vcpu_ioctl(kc, KVM_SET_XSAVE, xs) < 0) {
         error_setg_errno(errp, errno, "kvm: vCPU %d: KVM_SET_XSAVE", kc->cpu->index);
@@ -272,21 +248,18 @@ static bool fpu_get_xsave(KVMCPU *kc, Error **errp)
     }
     uint64_t bv = ldq_le(r + XSAVE_HDR_BV);
     if (bv & 1) {
-        env->fpuc = ldw_le(r + FXS_FCW);
-        env->fpus = ldw_le(r + FXS_FSW);
-        env->fptag = fptag_expand(r[FXS_FTW]);
+        x86_fxrstor_x87(env, r, true);
     } else {
         /* x87 in its initial configuration (SDM Vol 1 §13.6). */
-        env->fpuc = 0x37f;
-        env->fpus = 0;
-        env->fptag = 0xffff;
+        x86_fpu_init(env);
+        memset(env->fpregs, 0, sizeof(env->fpregs));
     }
     /* MXCSR is saved whenever SSE or AVX state is (§13.7); otherwise it is
      * the initial value, as are the XMM registers without SSE state. */
-    env->mxcsr = (bv & 6) ? ldl_le(r + FXS_MXCSR) : 0x1f80;
+    env->mxcsr = (bv & 6) ? ldl_le(r + 24) : 0x1f80;
     for (int i = 0; i < 16; i++) {
         if (bv & 2) {
-            memcpy(env->xmm[i].b, r + FXS_XMM + 16 * i, 16);
+            memcpy(env->xmm[i].b, r + 160 + 16 * i, 16);
         } else {
             memset(env->xmm[i].b, 0, 16);
         }
@@ -299,15 +272,22 @@ static bool fpu_put(KVMCPU *kc, Error **errp)
 {
     CPUX86State *env = &kc->cpu->env;
     struct kvm_fpu fpu;
+    uint8_t img[FXS_IMAGE];
 
     if (kc->s->cap_xsave) {
         return fpu_put_xsave(kc, errp);
     }
+    fpu_image_from_env(env, img);
     memset(&fpu, 0, sizeof(fpu));
-    fpu_from_env(env, &fpu.fcw, &fpu.fsw, &fpu.ftwx, &fpu.mxcsr);
-    for (int i = 0; i < 16; i++) {
-        memcpy(fpu.xmm[i], env->xmm[i].b, 16);
-    }
+    fpu.fcw = ldw_le(img + 0);
+    fpu.fsw = ldw_le(img + 2);
+    fpu.ftwx = img[4];
+    fpu.last_opcode = ldw_le(img + 6);
+    fpu.last_ip = ldq_le(img + 8);
+    fpu.last_dp = ldq_le(img + 16);
+    fpu.mxcsr = ldl_le(img + 24);
+    memcpy(fpu.fpr, img + 32, sizeof(fpu.fpr));
+    memcpy(fpu.xmm, img + 160, sizeof(fpu.xmm));
     if (vcpu_ioctl(kc, KVM_SET_FPU, &fpu) < 0) {
         error_setg_errno(errp, errno, "kvm: vCPU %d: KVM_SET_FPU", kc->cpu->index);
         return false;
@@ -319,6 +299,7 @@ static bool fpu_get(KVMCPU *kc, Error **errp)
 {
     CPUX86State *env = &kc->cpu->env;
     struct kvm_fpu fpu;
+    uint8_t img[FXS_IMAGE];
 
     if (kc->s->cap_xsave) {
         return fpu_get_xsave(kc, errp);
@@ -327,13 +308,18 @@ static bool fpu_get(KVMCPU *kc, Error **errp)
         error_setg_errno(errp, errno, "kvm: vCPU %d: KVM_GET_FPU", kc->cpu->index);
         return false;
     }
-    env->fpuc = fpu.fcw;
-    env->fpus = fpu.fsw;
-    env->fptag = fptag_expand(fpu.ftwx);
-    env->mxcsr = fpu.mxcsr;
-    for (int i = 0; i < 16; i++) {
-        memcpy(env->xmm[i].b, fpu.xmm[i], 16);
-    }
+    memset(img, 0, sizeof(img));
+    stw_le(img + 0, fpu.fcw);
+    stw_le(img + 2, fpu.fsw);
+    img[4] = fpu.ftwx;
+    stw_le(img + 6, fpu.last_opcode);
+    stq_le(img + 8, fpu.last_ip);
+    stq_le(img + 16, fpu.last_dp);
+    stl_le(img + 24, fpu.mxcsr);
+    memcpy(img + 32, fpu.fpr, sizeof(fpu.fpr));
+    memcpy(img + 160, fpu.xmm, sizeof(fpu.xmm));
+    x86_fxrstor_x87(env, img, true);
+    x86_fxrstor_sse(env, img, 16);
     return true;
 }
 

@@ -131,7 +131,14 @@ static void test_roundtrip(void)
     env->sysenter_esp = 0x9000;
     env->sysenter_eip = 0x1234;
     env->fpuc = 0x037f;
-    env->fptag = 0xffff;
+    /* x87: TOP = 6, ST(0) = pi (valid), ST(1) = +0 (zero), pointers set. */
+    env->fpus = 6 << 11;
+    env->fptag = 0x4fff;
+    env->fpregs[6] = (X86Float80){ 0xc90fdaa22168c235ULL, 0x4000 };
+    env->fpregs[7] = (X86Float80){ 0, 0 };
+    env->fpop = 0x5d9;
+    env->fpip = 0x1234567;
+    env->fpdp = 0x89abc;
     env->mxcsr = 0x1fa0;
     for (int i = 0; i < 16; i++) {
         env->xmm[i].q[0] = 0x1111111111111111ULL * (i + 1);
@@ -175,6 +182,12 @@ static void test_roundtrip(void)
     }
     g_assert_cmphex(env->fpuc, ==, want.fpuc);
     g_assert_cmphex(env->fptag, ==, want.fptag);
+    g_assert_cmphex(env->fpus, ==, want.fpus);
+    g_assert_cmphex(env->fpregs[6].mant, ==, want.fpregs[6].mant);
+    g_assert_cmphex(env->fpregs[6].sexp, ==, want.fpregs[6].sexp);
+    g_assert_cmphex(env->fpop, ==, want.fpop);
+    g_assert_cmphex(env->fpip, ==, want.fpip);
+    g_assert_cmphex(env->fpdp, ==, want.fpdp);
     g_assert_cmphex(env->mxcsr, ==, want.mxcsr);
     for (int i = 0; i < 16; i++) {
         g_assert_cmphex(env->xmm[i].q[0], ==, want.xmm[i].q[0]);
