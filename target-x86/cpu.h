@@ -103,6 +103,10 @@ enum { R_ES, R_CS, R_SS, R_DS, R_FS, R_GS };
 #define MSR_IA32_TSC            0x10
 #define MSR_IA32_APICBASE       0x1b
 #define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_IA32_UCODE_REV      0x8b
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_MTRRcap             0xfe
+#define MSR_MTRRdefType         0x2ff
 #define MSR_IA32_SYSENTER_CS    0x174
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
@@ -175,6 +179,11 @@ typedef struct CPUX86State {
     uint64_t apic_base;
     uint64_t pat;
     uint64_t misc_enable;
+    /* MTRRs (SDM Vol 3 §12.11): default type, 11 fixed-range registers
+     * (64K_00000, 16K_80000/A0000, 4K_C0000..F8000), 8 variable pairs. */
+    uint64_t mtrr_deftype;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16];
 
     /* x87 FPU (SDM Vol 1 ch. 8): fpus is the status word with TOP in bits
      * 11-13, fptag the full tag word (2 bits per physical register, 3 =

@@ -598,10 +598,16 @@ void helper_cpuid(CPUX86State *env)
         d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
             (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
         d |= 1u << 24;             /* FXSR */
+        d |= 1u << 12;             /* MTRR */
         c |= 1u << 26;             /* XSAVE; OSXSAVE mirrors CR4 */
         c |= (env->cr[4] & CR4_OSXSAVE) ? 1u << 27 : 0;
         break;
     }
+    case 7:
+        if ((uint32_t)env->regs[R_ECX] == 0) {
+            d = 1u << 29;          /* IA32_ARCH_CAPABILITIES */
+        }
+        break;
     case 0xd:
         /* XSAVE (SDM Vol 1 §13.2): x87 and SSE, 576-byte area; XSAVEOPT. */
         if ((uint32_t)env->regs[R_ECX] == 0) {
@@ -634,9 +640,45 @@ void helper_cpuid(CPUX86State *env)
     env->regs[R_EDX] = d;
 }
 
+/*
+ * The TSC counts at X86_TSC_HZ on the machine's virtual clock (it stops
+ * while the machine is paused); env->tsc is the offset a WRMSR to IA32_TSC
+ * sets. Nanosecond resolution matters: Linux calibrates it against the PIT
+ * with reads microseconds apart.
+ */
+#define X86_TSC_PER_NS 2            /* 2 GHz */
+
+static uint64_t tsc_now(CPUX86State *env)
+{
+    Machine *m = env_cpu(env)->machine;
+    int64_t ns = m ? clock_ns(&m->timers.clock) : 0;
+    return (uint64_t)ns * X86_TSC_PER_NS + env->tsc;
+}
+
+/* MTRR MSR -> slot in env->mtrr_fixed, or -1 (SDM Vol 3 Table 12-9). */
+static int mtrr_fixed_index(uint32_t idx)
+{
+    switch (idx) {
+    case 0x250: return 0;
+    case 0x258: return 1;
+    case 0x259: return 2;
+    default:
+        return idx >= 0x268 && idx <= 0x26f ? (int)(idx - 0x268) + 3 : -1;
+    }
+}
+
+/* What the CPU is not vulnerable to (an emulator does not speculate):
+ * RDCL_NO, SKIP_L1DFL_VMENTRY, SSB_NO, MDS_NO, IF_PSCHANGE_MC_NO, TAA_NO,
+ * SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO.
+ * Linux then needs neither page-table isolation nor buffer clearing. */
+#define X86_ARCH_CAPABILITIES                                                  \
+    ((1ull << 0) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) |     \
+     (1ull << 8) | (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | \
+     (1ull << 24) | (1ull << 26) | (1ull << 27) | (1ull << 62))
+
 void helper_rdtsc(CPUX86State *env)
 {
-    uint64_t t = (uint64_t)g_get_monotonic_time() * 1000 + env->tsc;
+    uint64_t t = tsc_now(env);
     env->regs[R_EAX] = (uint32_t)t;
     env->regs[R_EDX] = t >> 32;
 }
@@ -661,8 +703,19 @@ void helper_rdmsr(CPUX86State *env)
     case MSR_IA32_SYSENTER_ESP: v = env->sysenter_esp; break;
     case MSR_IA32_SYSENTER_EIP: v = env->sysenter_eip; break;
     case MSR_TSC_AUX: v = env->tsc_aux; break;
+    case MSR_IA32_TSC: v = tsc_now(env); break;
+    case MSR_IA32_UCODE_REV: v = 0x100000000ull; break;  /* revision 1 */
+    case MSR_IA32_ARCH_CAPABILITIES: v = X86_ARCH_CAPABILITIES; break;
+    case MSR_MTRRcap: v = 0x508; break;     /* 8 variable, fixed, WC */
+    case MSR_MTRRdefType: v = env->mtrr_deftype; break;
     default:
-        x86_raise(env, 13, 0, RA(env));
+        if (idx >= 0x200 && idx <= 0x20f) {
+            v = env->mtrr_var[idx - 0x200];
+        } else if (mtrr_fixed_index(idx) >= 0) {
+            v = env->mtrr_fixed[mtrr_fixed_index(idx)];
+        } else {
+            x86_raise(env, 13, 0, RA(env));
+        }
     }
     env->regs[R_EAX] = (uint32_t)v;
     env->regs[R_EDX] = v >> 32;
@@ -695,8 +748,22 @@ void helper_wrmsr(CPUX86State *env)
     case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = v; break;
     case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = v; break;
     case MSR_TSC_AUX: env->tsc_aux = v; break;
+    case MSR_IA32_TSC: env->tsc = 0; env->tsc = v - tsc_now(env); break;
+    case MSR_IA32_UCODE_REV: break;         /* writing 0 precedes CPUID(1) */
+    case MSR_MTRRdefType:
+        if (v & ~0xcffull) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        env->mtrr_deftype = v;
+        break;
     default:
-        x86_raise(env, 13, 0, RA(env));
+        if (idx >= 0x200 && idx <= 0x20f) {
+            env->mtrr_var[idx - 0x200] = v;
+        } else if (mtrr_fixed_index(idx) >= 0) {
+            env->mtrr_fixed[mtrr_fixed_index(idx)] = v;
+        } else {
+            x86_raise(env, 13, 0, RA(env));
+        }
     }
 }
 
