@@ -92,7 +92,9 @@ void x86_fpu_init(CPUX86State *env)
  */
 static uint16_t fpu_pending(CPUX86State *env, uintptr_t ra)
 {
-    if (!(env->fpus & FPUS_ES)) {
+    /* From the flags, not ES: state written by other code (a debugger, KVM)
+     * may not keep ES in step, and the host must never see an unmasked flag. */
+    if (!(env->fpus & ~env->fpuc & FPU_EXC_MASK)) {
         return 0;
     }
     if (env->cr[0] & CR0_NE) {
