@@ -10,6 +10,7 @@
 #include "target-x86/x86-tcg.h"
 #include "target-x86/helper.h"
 #include "target-x86/fpu-helper.h"
+#include "target-x86/seg-helper.h"
 
 #define GETPC() ((uintptr_t)__builtin_return_address(0))
 #define RA(env) tcg_helper_retaddr(x86_tcg_ctx(env), GETPC())
@@ -448,6 +449,7 @@ uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t lg)
 {
     Machine *m = env_cpu(env)->machine;
     uint32_t v;
+    x86_check_io(env, port, 1 << lg, 0);
     machine_lock(m);
     v = ioport_read(&m->io, port & 0xffff, 1u << lg);
     machine_unlock(m);
@@ -457,6 +459,7 @@ uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t lg)
 void helper_out(CPUX86State *env, uint64_t port, uint64_t lg, uint64_t val)
 {
     Machine *m = env_cpu(env)->machine;
+    x86_check_io(env, port, 1 << lg, 0);
     machine_lock(m);
     ioport_write(&m->io, port & 0xffff, (uint32_t)val, 1u << lg);
     machine_unlock(m);
@@ -502,6 +505,10 @@ void helper_string(CPUX86State *env, uint64_t kind, uint64_t lg, uint64_t mode,
     uint64_t am = addr_mask(alg), size = 1u << lg, m = sz_mask(lg);
     int64_t step = (env->rflags & DF_MASK) ? -(int64_t)size : (int64_t)size;
     bool any_rep = rep || repne;
+
+    if (kind >= 5) {
+        x86_check_io(env, env->regs[R_EDX] & 0xffff, size, ra);
+    }
 
     for (;;) {
         uint64_t si = env->regs[R_ESI] & am, di = env->regs[R_EDI] & am;
@@ -599,12 +606,15 @@ void helper_cpuid(CPUX86State *env)
             (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
         d |= 1u << 24;             /* FXSR */
         d |= 1u << 12;             /* MTRR */
+        d |= 1u << 11;             /* SEP: SYSENTER/SYSEXIT (seg-helper.c) */
         c |= 1u << 26;             /* XSAVE; OSXSAVE mirrors CR4 */
         c |= (env->cr[4] & CR4_OSXSAVE) ? 1u << 27 : 0;
         break;
     }
     case 7:
         if ((uint32_t)env->regs[R_ECX] == 0) {
+            b = 1u << 0;           /* FSGSBASE */
+            c = 1u << 22;          /* RDPID */
             d = 1u << 29;          /* IA32_ARCH_CAPABILITIES */
         }
         break;
@@ -630,6 +640,8 @@ void helper_cpuid(CPUX86State *env)
         break;
     case 0x80000001:
         d = (1u << 29) | (1u << 20);   /* LM, NX */
+        d |= (1u << 11) | (1u << 27);  /* SYSCALL, RDTSCP */
+        c |= 1u << 0;                  /* LAHF/SAHF in 64-bit mode */
         break;
     default:
         break;
@@ -882,306 +894,6 @@ uint32_t x86_tb_flags(CPUX86State *env)
     return f;
 }
 
-/* Read the descriptor for sel from the GDT/LDT: #GP(sel) past the limit. */
-static uint64_t read_descriptor(CPUX86State *env, uint32_t sel, uintptr_t ra)
-{
-    uint64_t base, limit;
-    if (sel & 4) {
-        base = env->ldt.base;
-        limit = env->ldt.limit;
-    } else {
-        base = env->gdt.base;
-        limit = env->gdt.limit;
-    }
-    if ((sel & ~7u) + 7 > limit) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    return x86_ld(env, base + (sel & ~7u), 8, ra);
-}
-
-static void cache_from_desc(SegmentCache *sc, uint32_t sel, uint64_t d)
-{
-    uint32_t lo = (uint32_t)d, hi = d >> 32;
-    uint32_t limit = (lo & 0xffff) | (hi & 0xf0000);
-    if (hi & DESC_G_MASK) {
-        limit = (limit << 12) | 0xfff;
-    }
-    sc->selector = sel;
-    sc->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000u);
-    sc->limit = limit;
-    sc->flags = hi & 0x00f0ff00u;
-}
-
-static void load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra)
-{
-    SegmentCache *sc = &env->segs[seg];
-    bool lm64 = (env->efer & EFER_LMA) && (env->segs[R_CS].flags & DESC_L_MASK);
-
-    sel &= 0xffff;
-    if (!(env->cr[0] & CR0_PE) || (env->rflags & VM_MASK)) {
-        sc->selector = sel;
-        sc->base = (uint64_t)sel << 4;
-        return;
-    }
-    if ((sel & ~3u) == 0) {
-        if (seg == R_SS && !(lm64 && x86_cpl(env) != 3)) {
-            x86_raise(env, 13, 0, ra);
-        }
-        sc->selector = sel;
-        sc->base = 0;
-        sc->limit = 0;
-        sc->flags = 0;
-        return;
-    }
-    uint64_t d = read_descriptor(env, sel, ra);
-    uint32_t hi = d >> 32;
-    if (!(hi & DESC_S_MASK)) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    if (seg == R_SS) {
-        if ((hi & DESC_CS_MASK) || !(hi & DESC_W_MASK)) {
-            x86_raise(env, 13, sel & ~3u, ra);
-        }
-    } else if ((hi & DESC_CS_MASK) && !(hi & DESC_R_MASK)) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    if (!(hi & DESC_P_MASK)) {
-        x86_raise(env, seg == R_SS ? 12 : 11, sel & ~3u, ra);
-    }
-    cache_from_desc(sc, sel, d);
-}
-
-void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t sel)
-{
-    load_seg(env, seg, sel, RA(env));
-}
-
-/* Load CS for a far transfer (same privilege only). */
-static void load_cs(CPUX86State *env, uint32_t sel, uintptr_t ra)
-{
-    sel &= 0xffff;
-    if (!(env->cr[0] & CR0_PE) || (env->rflags & VM_MASK)) {
-        env->segs[R_CS].selector = sel;
-        env->segs[R_CS].base = (uint64_t)sel << 4;
-        return;
-    }
-    if ((sel & ~3u) == 0) {
-        x86_raise(env, 13, 0, ra);
-    }
-    uint64_t d = read_descriptor(env, sel, ra);
-    uint32_t hi = d >> 32;
-    if (!(hi & DESC_S_MASK) || !(hi & DESC_CS_MASK)) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    if (!(hi & DESC_P_MASK)) {
-        x86_raise(env, 11, sel & ~3u, ra);
-    }
-    int cpl = x86_cpl(env);
-    cache_from_desc(&env->segs[R_CS], (sel & ~3u) | (uint32_t)cpl, d);
-}
-
-void helper_ljmp(CPUX86State *env, uint64_t sel, uint64_t off)
-{
-    load_cs(env, sel, RA(env));
-    env->rip = off;
-}
-
-/* ---- stack from C ---- */
-
-static int stack_lg(CPUX86State *env)
-{
-    if ((env->efer & EFER_LMA) && (env->segs[R_CS].flags & DESC_L_MASK)) {
-        return 3;
-    }
-    return (env->segs[R_SS].flags & DESC_B_MASK) && (env->cr[0] & CR0_PE) ? 2 : 1;
-}
-
-static void push(CPUX86State *env, uint64_t v, int size, uintptr_t ra)
-{
-    int slg = stack_lg(env);
-    uint64_t am = sz_mask(slg);
-    uint64_t sp = (env->regs[R_ESP] - size) & am;
-    x86_st(env, seg_linear(env, R_SS, sp, slg == 3), v, size, ra);
-    reg_write_masked(env, R_ESP, sp, am);
-}
-
-static uint64_t pop(CPUX86State *env, int size, uintptr_t ra)
-{
-    int slg = stack_lg(env);
-    uint64_t am = sz_mask(slg);
-    uint64_t sp = env->regs[R_ESP] & am;
-    uint64_t v = x86_ld(env, seg_linear(env, R_SS, sp, slg == 3), size, ra);
-    reg_write_masked(env, R_ESP, sp + size, am);
-    return v;
-}
-
-void helper_lcall(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t lg,
-                  uint64_t next)
-{
-    uintptr_t ra = RA(env);
-    uint16_t old_cs = env->segs[R_CS].selector;
-    SegmentCache save = env->segs[R_CS];
-    int size = 1 << lg;
-    load_cs(env, sel, ra);
-    SegmentCache ncs = env->segs[R_CS];
-    env->segs[R_CS] = save;             /* push with the old stack view */
-    push(env, old_cs, size, ra);
-    push(env, next, size, ra);
-    env->segs[R_CS] = ncs;
-    env->rip = off;
-}
-
-void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm)
-{
-    uintptr_t ra = RA(env);
-    int size = 1 << lg;
-    uint64_t ip = pop(env, size, ra);
-    uint64_t cs = pop(env, size, ra);
-    env->regs[R_ESP] += imm;
-    load_cs(env, cs, ra);
-    env->rip = ip;
-}
-
-/* IRET (same privilege, or to CPL 3 / in long mode with SS:RSP popped). */
-void helper_iret(CPUX86State *env, uint64_t lg)
-{
-    uintptr_t ra = RA(env);
-    int size = 1 << lg;
-    bool lm = env->efer & EFER_LMA;
-    uint64_t ip = pop(env, size, ra);
-    uint64_t cs = pop(env, size, ra) & 0xffff;
-    uint64_t fl = pop(env, size, ra);
-    uint64_t mask = size == 2 ? 0xffff : 0x3f7fd5;
-
-    if (!(env->cr[0] & CR0_PE)) {
-        load_cs(env, cs, ra);
-        env->rip = ip;
-        x86_set_eflags(env, fl, mask & 0xffff);
-        return;
-    }
-    if (lm && size == 8) {
-        uint64_t sp = pop(env, 8, ra), ss = pop(env, 8, ra);
-        load_cs(env, cs, ra);
-        env->segs[R_CS].selector = cs;
-        env->regs[R_ESP] = sp;
-        if ((ss & ~3u) == 0) {
-            env->segs[R_SS].selector = ss;
-        } else {
-            load_seg(env, R_SS, ss, ra);
-        }
-    } else {
-        load_cs(env, cs, ra);
-        env->segs[R_CS].selector = cs;
-        if ((cs & 3) > 0) {
-            uint64_t sp = pop(env, size, ra), ss = pop(env, size, ra);
-            load_seg(env, R_SS, ss, ra);
-            env->regs[R_ESP] = sp;
-        }
-    }
-    env->rip = ip;
-    x86_set_eflags(env, fl, mask);
-}
-
-/* ---- interrupts ---- */
-
-bool x86_exception_has_error(int vec)
-{
-    return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
-}
-
-void x86_do_interrupt(CPUX86State *env, int vec, bool is_soft, bool has_err,
-                      uint32_t err, uint64_t next_eip)
-{
-    uint64_t ret_ip = is_soft ? next_eip : env->rip;
-    uint64_t fl = x86_get_eflags(env);
-
-    if (!(env->cr[0] & CR0_PE)) {
-        if ((uint32_t)vec * 4 + 3 > env->idt.limit) {
-            x86_raise(env, 13, vec * 8 + 2, 0);
-        }
-        uint64_t ent = x86_ld(env, env->idt.base + vec * 4, 4, 0);
-        push(env, fl & 0xffff, 2, 0);
-        push(env, env->segs[R_CS].selector, 2, 0);
-        push(env, ret_ip & 0xffff, 2, 0);
-        load_cs(env, ent >> 16, 0);
-        env->rip = ent & 0xffff;
-        env->rflags = fl & ~(uint64_t)(IF_MASK | TF_MASK | AC_MASK | RF_MASK);
-        env->cc_op = CC_OP_EFLAGS;
-        return;
-    }
-
-    bool lm = env->efer & EFER_LMA;
-    int gsz = lm ? 16 : 8;
-    if ((uint32_t)vec * gsz + gsz - 1 > env->idt.limit) {
-        x86_raise(env, 13, vec * 8 + 2, 0);
-    }
-    uint64_t lo = x86_ld(env, env->idt.base + vec * gsz, 8, 0);
-    uint64_t off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull);
-    uint32_t sel = (lo >> 16) & 0xffff;
-    int type = (lo >> 40) & 15, dpl = (lo >> 45) & 3;
-    if (lm) {
-        off |= x86_ld(env, env->idt.base + vec * gsz + 8, 4, 0) << 32;
-    }
-    if (!((lo >> 47) & 1)) {
-        x86_raise(env, 11, vec * 8 + 2, 0);
-    }
-    if (is_soft && dpl < x86_cpl(env)) {
-        x86_raise(env, 13, vec * 8 + 2, 0);
-    }
-    bool gate32 = type & 8;
-    if ((type & 7) != 6 && (type & 7) != 7) {
-        x86_raise(env, 13, vec * 8 + 2, 0);
-    }
-    uint16_t old_cs = env->segs[R_CS].selector;
-    uint64_t old_ss = env->segs[R_SS].selector, old_sp = env->regs[R_ESP];
-    SegmentCache save = env->segs[R_CS];
-    load_cs(env, sel, 0);
-    SegmentCache ncs = env->segs[R_CS];
-    env->segs[R_CS] = save;
-    if (lm) {
-        /* 64-bit frame: always SS:RSP, RSP aligned to 16 (SDM Vol 3 §6.14.2). */
-        env->segs[R_CS] = ncs;
-        env->regs[R_ESP] &= ~15ull;
-        push(env, old_ss, 8, 0);
-        push(env, old_sp, 8, 0);
-        push(env, fl, 8, 0);
-        push(env, old_cs, 8, 0);
-        push(env, ret_ip, 8, 0);
-        if (has_err) {
-            push(env, err, 8, 0);
-        }
-    } else {
-        int size = gate32 ? 4 : 2;
-        push(env, fl, size, 0);
-        push(env, old_cs, size, 0);
-        push(env, ret_ip, size, 0);
-        if (has_err) {
-            push(env, err, size, 0);
-        }
-        env->segs[R_CS] = ncs;
-    }
-    env->rip = off;
-    fl &= ~(uint64_t)(TF_MASK | NT_MASK | RF_MASK | VM_MASK);
-    if (!(type & 1)) {
-        fl &= ~(uint64_t)IF_MASK;
-    }
-    env->rflags = fl;
-    env->cc_op = CC_OP_EFLAGS;
-}
-
-/* INT n / INT3 / UD2-style raises from generated code: state is exact (rip set). */
-void helper_raise(CPUX86State *env, uint64_t vec)
-{
-    x86_raise(env, vec, 0, 0);
-}
-
-void helper_int(CPUX86State *env, uint64_t vec, uint64_t next)
-{
-    /* Delivered right here; the loop resumes at the handler. */
-    x86_do_interrupt(env, vec, true, false, 0, next);
-    x86_raise(env, EXCP_EXIT, 0, 0);
-}
-
 void helper_hlt(CPUX86State *env)
 {
     x86_halt(env);
@@ -1289,47 +1001,6 @@ void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t lg)
         }
     }
     set_arith(env, f);
-}
-
-/* LLDT (which 0) / LTR (which 1): system descriptors, 16 bytes in long mode. */
-void helper_load_sysseg(CPUX86State *env, uint64_t which, uint64_t sel)
-{
-    uintptr_t ra = RA(env);
-    SegmentCache *sc = which ? &env->tr : &env->ldt;
-    bool lm = env->efer & EFER_LMA;
-
-    sel &= 0xffff;
-    if ((sel & ~3u) == 0) {
-        if (which) {
-            x86_raise(env, 13, 0, ra);
-        }
-        memset(sc, 0, sizeof(*sc));
-        return;
-    }
-    if (sel & 4) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    if ((sel & ~7u) + (lm ? 15 : 7) > env->gdt.limit) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    uint64_t daddr = env->gdt.base + (sel & ~7u);
-    uint64_t d = x86_ld(env, daddr, 8, ra);
-    uint32_t hi = d >> 32, type = (hi >> 8) & 15;
-    if ((hi & DESC_S_MASK) || (which ? (type != 9 && type != 1) : type != 2)) {
-        x86_raise(env, 13, sel & ~3u, ra);
-    }
-    if (!(hi & DESC_P_MASK)) {
-        x86_raise(env, 11, sel & ~3u, ra);
-    }
-    cache_from_desc(sc, sel, d);
-    if (lm) {
-        sc->base |= x86_ld(env, daddr + 8, 4, ra) << 32;
-    }
-    if (which) {
-        /* Mark the TSS busy, in memory and in the cache. */
-        x86_st(env, daddr + 4, hi | (2u << 8), 4, ra);
-        sc->flags |= 2u << 8;
-    }
 }
 
 /*

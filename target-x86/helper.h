@@ -28,7 +28,7 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v);
 uint64_t helper_read_cr(CPUX86State *env, uint64_t n);
 void helper_lgdt(CPUX86State *env, uint64_t which, uint64_t addr, uint64_t mode);
 void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t sel);
-void helper_ljmp(CPUX86State *env, uint64_t sel, uint64_t off);
+void helper_ljmp(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t next);
 void helper_lcall(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t lg,
                   uint64_t next);
 void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm);

@@ -12,6 +12,7 @@
 #include "util/osdep.h"
 #include "util/log.h"
 #include "target-x86/translate-internal.h"
+#include "target-x86/seg-helper.h"
 
 #define MAX_BLOCK_INSNS 64
 
@@ -60,7 +61,9 @@ static const TCGHelperInfo hi_read_cr = TCG_HELPER_INFO(helper_read_cr, RAISE, Q
 static const TCGHelperInfo hi_lgdt = TCG_HELPER_INFO(helper_lgdt, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_load_seg =
     TCG_HELPER_INFO(helper_load_seg, RAISE, V, P, Q, Q);
-static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q, Q);
+static const TCGHelperInfo hi_check_iopl = TCG_HELPER_INFO(helper_check_iopl, RAISE, V, P);
+static const TCGHelperInfo hi_popf = TCG_HELPER_INFO(helper_popf, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_lcall =
     TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
@@ -725,6 +728,9 @@ static bool gen_insn(DC *d)
         st_op(d, 0, a);
         return true;
     case X86_M_PUSHF:
+        if (d->flags & TBF_VM) {
+            call(d, &hi_check_iopl, -1, 1);     /* v86 without VME (SDM §20.2.7) */
+        }
         t = tmp(d);
         call(d, &hi_read_eflags, t.idx, 1);
         push_v(d, t, osz);
@@ -732,8 +738,7 @@ static bool gen_insn(DC *d)
     case X86_M_POPF:
         a = peek(d, osz);
         pop_adjust(d, osz);
-        call(d, &hi_write_eflags, -1, 3, a,
-             cst(d, osz == 2 ? 0x7fd5 : 0x3f7fd5 & ~(VM_MASK | VIF_MASK | VIP_MASK)));
+        call(d, &hi_popf, -1, 3, a, cst(d, lg_of(osz)));
         gen_goto(d, 0, d->next);
         d->done = true;
         return true;
@@ -793,6 +798,9 @@ static bool gen_insn(DC *d)
     }
     case X86_M_CLC: case X86_M_STC: case X86_M_CMC: case X86_M_CLD: case X86_M_STD:
     case X86_M_CLI: case X86_M_STI:
+        if ((mnem == X86_M_CLI || mnem == X86_M_STI) && (d->flags & TBF_PE)) {
+            call(d, &hi_check_iopl, -1, 1);     /* IOPL-sensitive (SDM Vol 1 §3.4.3.3) */
+        }
         call(d, &hi_flagop, -1, 2, cst(d, in->opcode));
         return true;
     case X86_M_SAHF:
@@ -880,7 +888,7 @@ static bool gen_insn(DC *d)
         }
         st_rip(d, d->eip);
         if (mnem == X86_M_JMPF) {
-            call(d, &hi_ljmp, -1, 3, sel, off);
+            call(d, &hi_ljmp, -1, 4, sel, off, cst(d, d->next & eip_mask(d)));
         } else {
             call(d, &hi_lcall, -1, 5, sel, off, cst(d, lg_of(osz)),
                  cst(d, d->next & eip_mask(d)));
@@ -1205,6 +1213,10 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
                            cs_base, flags);
             }
             log_printf("  %#010" PRIx64 ":  %-24s %s\n", dc.eip, hex, text);
+        }
+        if ((dc.in.desc->flags & X86_F_PRIV) && (flags >> TBF_CPL_SHIFT) & 3) {
+            gen_raise(&dc, 13);     /* CPL 0 only: #GP(0) (SDM Vol 3 §5.9) */
+            break;
         }
         if (!gen_insn(&dc)) {
             log_mask(LOG_UNIMP, "tcg: %s at %#" PRIx64 " not implemented: #UD\n",

@@ -105,6 +105,12 @@ __attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err
 /* Guest virtual memory from C (helpers, interrupt delivery). */
 uint64_t x86_ld(CPUX86State *env, uint64_t addr, int size, uintptr_t ra);
 void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t ra);
+/* The same with an explicit MMU index (0 supervisor, 1 user): descriptor
+ * tables, the TSS and a new privilege level's stack are supervisor accesses
+ * whatever the CPL (SDM Vol 3 §4.6.1 "implicit supervisor-mode accesses"). */
+uint64_t x86_ld_mmu(CPUX86State *env, uint64_t addr, int size, int mmu, uintptr_t ra);
+void x86_st_mmu(CPUX86State *env, uint64_t addr, uint64_t val, int size, int mmu,
+                uintptr_t ra);
 /* Copy guest code bytes at linear addr (fetch access) for the translator;
  * returns how many were readable (stops at a faulting page), raising only if
  * must_first and the first byte faults. */

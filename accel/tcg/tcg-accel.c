@@ -435,6 +435,17 @@ void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t r
     mem_store(env, addr, val, size, cur_mmu(env), ra);
 }
 
+uint64_t x86_ld_mmu(CPUX86State *env, uint64_t addr, int size, int mmu, uintptr_t ra)
+{
+    return mem_load(env, addr, size, mmu ? 1 : 0, ra);
+}
+
+void x86_st_mmu(CPUX86State *env, uint64_t addr, uint64_t val, int size, int mmu,
+                uintptr_t ra)
+{
+    mem_store(env, addr, val, size, mmu ? 1 : 0, ra);
+}
+
 size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
                       bool must_first)
 {
