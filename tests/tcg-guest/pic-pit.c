@@ -150,7 +150,11 @@ int main(u32 magic, u32 mbi)
     if (rtc_ticks < 17) {
         return fail("RTC interrupts (IRQ 8 via the slave)", rtc_ticks);
     }
-    if (pit < 200 || pit > 300) {
+    /* A tick raised while the previous one is still unacknowledged merges
+     * with it (8259A IRR semantics), so a host too busy to run the vCPU for
+     * a few ms loses some: the lower bound leaves room for that; a wrong
+     * divisor or rate is off by far more. */
+    if (pit < 150 || pit > 300) {
         return fail("PIT interrupts in 16 RTC periods (want ~250)", pit);
     }
 
