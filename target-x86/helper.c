@@ -569,10 +569,12 @@ void helper_cpuid(CPUX86State *env)
         a = 0x000206a0;            /* family 6 */
         b = (uint32_t)cpu->index << 24 | (n & 0xff) << 16;
         c = 1u << 31;              /* running under a hypervisor */
+        c |= 1u << 23;             /* POPCNT */
         /* FPU DE PSE TSC MSR PAE CX8 PGE CMOV: what the translator implements or
          * ignores safely; HTT with more than one logical processor. */
         d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
             (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
+        d |= 1u << 23;             /* MMX */
         break;
     }
     case 0x40000000:
