@@ -34,6 +34,8 @@ typedef uint64_t u64;
 /* RFLAGS into a memory operand of type ureg. */
 typedef uint64_t ureg;
 #define GETF(n) "pushfq\n\tpopq %" #n "\n\t"
+#define CODE64 ""
+#define CODE32 ""
 #else
 #include "guest.h"
 /* The guest is built with -mno-sse -mno-mmx: the compiler owns no vector
@@ -43,6 +45,9 @@ typedef uint64_t ureg;
 #define CLOBXM "memory", "cc"
 typedef u32 ureg;
 #define GETF(n) "pushfl\n\tpopl %" #n "\n\t"
+/* 64-bit code inside the 32-bit guest object (run in long mode). */
+#define CODE64 ".code64\n"
+#define CODE32 ".code32\n"
 #endif
 
 #define F_ARITH 0x8d5u      /* CF PF AF ZF SF OF */
@@ -633,6 +638,102 @@ static void run_string_ops(void)
     }
 }
 
+/* ---- 64-bit forms: REX.W (MOVQ r64, PEXTRQ/PINSRQ, POPCNT/CRC32 r64,
+ * 64-bit PCMPESTRI lengths), XMM8-15, 32-bit writes zero-extending.
+ * simd64_body(vals, out) is 64-bit code in both builds: the host calls it
+ * directly; the guest enters long mode (tests/guest/longmode.S) for it. */
+#define N64 24
+__asm__(".text\n"
+        CODE64
+        "simd64_body:\n"
+        "    movdqu 0x70(%rdi), %xmm8\n"            /* vals[7] */
+        "    movdqu 0x80(%rdi), %xmm9\n"            /* vals[8] */
+        "    movq %xmm8, %rax\n"
+        "    movq %rax, 0(%rsi)\n"
+        "    pextrq $1, %xmm9, %rcx\n"
+        "    movq %rcx, 8(%rsi)\n"
+        "    pextrq $0, %xmm8, 16(%rsi)\n"
+        "    movabsq $0x8000000000000001, %rax\n"
+        "    movq %rax, %xmm10\n"
+        "    pinsrq $1, %rcx, %xmm10\n"
+        "    movdqu %xmm10, 24(%rsi)\n"
+        "    pinsrq $0, 0x58(%rdi), %xmm10\n"
+        "    movdqu %xmm10, 40(%rsi)\n"
+        "    movdqu 0x90(%rdi), %xmm15\n"
+        "    paddb %xmm9, %xmm8\n"
+        "    pshufb %xmm15, %xmm8\n"
+        "    pcmpeqb %xmm8, %xmm15\n"
+        "    movdqu %xmm8, 56(%rsi)\n"
+        "    pmovmskb %xmm15, %r9d\n"
+        "    movq %r9, 72(%rsi)\n"
+        "    popcntq 0x70(%rdi), %rax\n"
+        "    movq %rax, 80(%rsi)\n"
+        "    popcntq %rcx, %rdx\n"
+        "    movq %rdx, 88(%rsi)\n"
+        "    movq $-1, %rax\n"
+        "    crc32q %rcx, %rax\n"
+        "    crc32b 0x71(%rdi), %rax\n"
+        "    movq %rax, 96(%rsi)\n"
+        "    movq $-1, %r10\n"
+        "    movd %xmm9, %r10d\n"
+        "    movq %r10, 104(%rsi)\n"
+        "    movq $-1, %r11\n"
+        "    pextrw $2, %xmm9, %r11d\n"
+        "    movq %r11, 112(%rsi)\n"
+        "    movq $-1, %r11\n"
+        "    pextrb $3, %xmm9, %r11d\n"
+        "    movq %r11, 120(%rsi)\n"
+        /* Explicit lengths from RAX/RDX with REX.W: 0xffffffff00000003 is a
+         * large negative 64-bit length (16), but 3 as a 32-bit one. */
+        "    movdqu 0xa0(%rdi), %xmm1\n"
+        "    movdqu 0x20(%rdi), %xmm2\n"
+        "    movabsq $0xffffffff00000003, %rax\n"
+        "    movq $5, %rdx\n"
+        "    movq $-1, %rcx\n"
+        "    .byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, 0x0c\n" /* pcmpestriq $12,%xmm2,%xmm1 */
+        "    movq %rcx, 128(%rsi)\n"
+        "    pushfq\n"
+        "    popq %r8\n"
+        "    andq $0x8d5, %r8\n"
+        "    movq %r8, 136(%rsi)\n"
+        "    movq $-1, %rcx\n"
+        "    pcmpestri $0x0c, %xmm2, %xmm1\n"
+        "    movq %rcx, 144(%rsi)\n"
+        "    movq $-1, %rcx\n"
+        "    pcmpistri $0x44, %xmm9, %xmm1\n"
+        "    movq %rcx, 152(%rsi)\n"
+        "    movq 0x78(%rdi), %rax\n"
+        "    movq %rax, %mm1\n"
+        "    paddd 0x80(%rdi), %mm1\n"
+        "    movq %mm1, %rcx\n"
+        "    emms\n"
+        "    movq %rcx, 160(%rsi)\n"
+        "    movdqu 0xb0(%rdi), %xmm12\n"
+        "    movdqu 0xc0(%rdi), %xmm13\n"
+        "    ptest %xmm13, %xmm12\n"
+        "    pushfq\n"
+        "    popq %r8\n"
+        "    andq $0x8d5, %r8\n"
+        "    movq %r8, 168(%rsi)\n"
+        "    pmaddwd %xmm13, %xmm12\n"
+        "    movdqu %xmm12, 176(%rsi)\n"
+        "    ret\n"
+        CODE32);
+
+static u64 out64[N64] __attribute__((used));
+
+#ifdef SIMD_HOST
+static u32 hash_out64(void)
+{
+    begin();
+    for (int i = 0; i < N64; i++) {
+        mix((u32)out64[i]);
+        mix((u32)(out64[i] >> 32));
+    }
+    return hash;
+}
+#endif
+
 /* ---- faults (guest only: the host cannot change CR0/CR4) ---- */
 #ifndef SIMD_HOST
 struct idt_gate {
@@ -797,6 +898,12 @@ int main(int argc, char **argv)
     run_vector_ops();
     run_gpr_forms();
     run_string_ops();
+    {
+        void simd64_body(const Vec *v, u64 *out);
+        simd64_body(vals, out64);
+        hash_out64();
+        end("64bit");
+    }
     if (nlines > sizeof(lines) / sizeof(lines[0])) {
         fprintf(stderr, "simd: too many result lines\n");
         return 1;
@@ -824,6 +931,11 @@ int main(int argc, char **argv)
     return 1;
 }
 #else
+#define SIMD_STR2(x) #x
+#define SIMD_STR(x) SIMD_STR2(x)
+void enter_long_mode(void (*entry64)(void)) __attribute__((noreturn));
+void simd64_entry(void);
+
 /* crt0 calls main with the stack 8 bytes off the 16 the ABI assumes: realign,
  * so aligned locals are aligned for MOVDQA/MOVNTDQ. */
 __attribute__((force_align_arg_pointer)) int main(u32 magic, u32 mbi)
@@ -842,6 +954,51 @@ __attribute__((force_align_arg_pointer)) int main(u32 magic, u32 mbi)
     serial_puts("simd: ");
     serial_put_hex(nlines);
     serial_puts(" result lines\n");
-    return fault_failures ? 1 : 0;
+    if (fault_failures) {
+        return 1;
+    }
+    /* Last, as long mode is not left again: simd64_entry prints the line
+     * and exits. */
+    enter_long_mode(simd64_entry);
+    return 1;
 }
+
+/* Long mode: run simd64_body, hash out64 as hash_out64() does (FNV-1a over
+ * its bytes), print "simd 64bit 0x........" and exit with status 0. */
+__asm__(".text\n"
+        ".code64\n"
+        "simd64_entry:\n"
+        "    movl $vals, %edi\n"
+        "    movl $out64, %esi\n"
+        "    call simd64_body\n"
+        "    movl $2166136261, %eax\n"
+        "    movl $out64, %esi\n"
+        "    movl $" SIMD_STR(N64 * 8) ", %ecx\n"
+        "1:  movzbl (%rsi), %edx\n"
+        "    xorl %edx, %eax\n"
+        "    imull $16777619, %eax, %eax\n"
+        "    incq %rsi\n"
+        "    loop 1b\n"
+        "    movl $msg64_digits + 7, %edi\n"
+        "    movl $8, %ecx\n"
+        "2:  movl %eax, %edx\n"
+        "    andl $15, %edx\n"
+        "    movl $hexdigits, %r8d\n"
+        "    movb (%r8,%rdx), %dl\n"
+        "    movb %dl, (%rdi)\n"
+        "    decq %rdi\n"
+        "    shrl $4, %eax\n"
+        "    loop 2b\n"
+        "    movl $msg64, %esi\n"
+        "    call puts64\n"
+        "    xorl %eax, %eax\n"
+        "    jmp exit64\n"
+        ".code32\n"
+        ".data\n"
+        "msg64: .ascii \"simd 64bit 0x\"\n"
+        "msg64_digits: .ascii \"00000000\"\n"
+        "    .asciz \"\\r\\n\"\n"
+        "hexdigits: .ascii \"0123456789abcdef\"\n"
+        ".text\n");
+
 #endif
