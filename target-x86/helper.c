@@ -600,6 +600,7 @@ void helper_cpuid(CPUX86State *env)
         a = 0x000206a0;            /* family 6 */
         b = (uint32_t)cpu->index << 24 | (n & 0xff) << 16;
         c = 1u << 31;              /* running under a hypervisor */
+        c |= 1u << 23;             /* POPCNT */
         /* FPU DE PSE TSC MSR PAE CX8 PGE CMOV: what the translator implements or
          * ignores safely; HTT with more than one logical processor. */
         d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
@@ -609,6 +610,7 @@ void helper_cpuid(CPUX86State *env)
         d |= 1u << 11;             /* SEP: SYSENTER/SYSEXIT (seg-helper.c) */
         c |= 1u << 26;             /* XSAVE; OSXSAVE mirrors CR4 */
         c |= (env->cr[4] & CR4_OSXSAVE) ? 1u << 27 : 0;
+        d |= 1u << 23;             /* MMX */
         break;
     }
     case 7:
