@@ -44,6 +44,7 @@ enum {
     F_POPF,         /* PUSH imm32 of arithmetic flags; POPF */
     F_PUSHPOP,      /* PUSH r; POP r2 */
     F_LEA,          /* LEA with any addressing form */
+    F_MOFFS,        /* MOV AL/eAX to or from an absolute address (A0-A3) */
 };
 
 enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
@@ -136,18 +137,25 @@ static const Tmpl tmpls[] = {
     { "idiv r/m", F_MODRM, 0xf6, 0xf7, 7, IMM_NONE, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
     /* shifts and rotates: by 1, by imm8, by CL */
     { "rol r/m,1", F_MODRM, 0xd0, 0xd1, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
-    { "ror r/m,imm8", F_MODRM, 0xc0, 0xc1, 1, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rol r/m,imm8", F_MODRM, 0xc0, 0xc1, 0, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
     { "rol r/m,cl", F_MODRM, 0xd2, 0xd3, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "ror r/m,1", F_MODRM, 0xd0, 0xd1, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "ror r/m,imm8", F_MODRM, 0xc0, 0xc1, 1, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
     { "ror r/m,cl", F_MODRM, 0xd2, 0xd3, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
     { "rcl r/m,1", F_MODRM, 0xd0, 0xd1, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcl r/m,imm8", F_MODRM, 0xc0, 0xc1, 2, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcl r/m,cl", F_MODRM, 0xd2, 0xd3, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcr r/m,imm8", F_MODRM, 0xc0, 0xc1, 3, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcr r/m,cl", F_MODRM, 0xd2, 0xd3, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
     { "shl r/m,1", F_MODRM, 0xd0, 0xd1, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shr r/m,imm8", F_MODRM, 0xc0, 0xc1, 5, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "sar r/m,imm8", F_MODRM, 0xc0, 0xc1, 7, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shl r/m,imm8", F_MODRM, 0xc0, 0xc1, 4, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shl r/m,cl", F_MODRM, 0xd2, 0xd3, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,1", F_MODRM, 0xd0, 0xd1, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,imm8", F_MODRM, 0xc0, 0xc1, 5, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shr r/m,cl", F_MODRM, 0xd2, 0xd3, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,1", F_MODRM, 0xd0, 0xd1, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,imm8", F_MODRM, 0xc0, 0xc1, 7, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "sar r/m,cl", F_MODRM, 0xd2, 0xd3, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shld r/m,r,imm8", F_MODRM, 0, 0xa4, R, IMM_COUNT, SV, A_0F, 0, 0, 0, DYN_SHXD },
     { "shld r/m,r,cl", F_MODRM, 0, 0xa5, R, IMM_NONE, SV, A_0F, 0, 0, 0, DYN_SHXD },
@@ -195,6 +203,8 @@ static const Tmpl tmpls[] = {
     /* moves and extensions */
     { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
     { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
+    { "mov acc,moffs", F_MOFFS, 0xa0, 0xa1, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
+    { "mov moffs,acc", F_MOFFS, 0xa2, 0xa3, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
     { "mov r/m,imm", F_MODRM, 0xc6, 0xc7, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
     { "mov r,imm", F_MOV_IMM, 0xb0, 0xb8, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
     { "movzx r,r/m8", F_MODRM, 0, 0xb6, R, IMM_NONE, SV, A_0F | A_RM8, 0, 0, 0, 0 },
@@ -566,7 +576,37 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         in->reg = b;
         break;
     }
+    case F_MOFFS: {
+        /* the address is 8 bytes in 64-bit mode, 4 in 32-bit mode */
+        uint32_t addr = DIFF_MEM + rnd(r, DIFF_MEM_SIZE - size_bytes(s) + 1);
+        if (s == S16) {
+            emit(e, 0x66);
+        } else if (s == S64) {
+            emit(e, 0x48);
+        }
+        emit(e, s == S8 ? t->op8 : t->opv);
+        emit_imm(e, addr, mode == 64 ? 8 : 4);
+        break;
+    }
     case F_LEA: {
+        if (mode == 32 && rnd(r, 3) == 0) {
+            /* 16-bit addressing (67 prefix): BX/BP + SI/DI + disp, wraps at 64K */
+            int reg = pick_reg(r, mode, false, false);
+            int mod = rnd(r, 3), rm = rnd(r, 8);
+            if (s == S16) {
+                emit(e, 0x66);
+            }
+            emit(e, 0x67);
+            emit(e, 0x8d);
+            emit(e, (uint8_t)(mod << 6 | (reg & 7) << 3 | rm));
+            if (mod == 1) {
+                emit(e, (uint8_t)diff_rand(r));
+            } else if (mod == 2 || (mod == 0 && rm == 6)) {
+                emit_imm(e, diff_rand(r), 2);
+            }
+            in->reg = reg;
+            break;
+        }
         /* any base and index (LEA reads no memory), any scale and displacement */
         int reg = pick_reg(r, mode, false, rex);
         int base = rnd(r, mode == 64 ? 16 : 8), index = rnd(r, mode == 64 ? 16 : 8);

@@ -217,9 +217,8 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
             order[nord++] = t;
         }
     }
-    run->ncases = ncases;
-    run->gen = g_new0(DiffGenCase, ncases);
-    run->cases = g_new0(DiffCase, ncases);
+    run->gen = g_new0(DiffGenCase, ncases + 1);
+    run->cases = g_new0(DiffCase, ncases + 1);
     for (int n = 0; n < ncases; n++) {
         DiffGenCase *gc = &run->gen[n];
         DiffCase *c = &run->cases[n];
@@ -248,6 +247,16 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
     }
     g_free(order);
     g_free(no_filler);
+    /* The canary: case 0 again with a wrong expected RAX and memory byte. A
+     * harness that does not report it compares nothing. */
+    run->gen[ncases] = run->gen[0];
+    run->gen[ncases].primary = -1;
+    run->cases[ncases] = run->cases[0];
+    run->cases[ncases].index = ncases;
+    run->cases[ncases].out[0] ^= 1;
+    run->cases[ncases].mem_out[7] ^= 0x80;
+    run->cases[ncases].reg_mask |= 1;
+    run->ncases = ncases + 1;
 }
 
 static char *write_case_file(Host *h, Run *run, const char *dir, int first, bool trace)
@@ -334,6 +343,9 @@ static void print_state(const char *what, const uint64_t *v, int mode, uint32_t 
 static void print_case(csh cs, const DiffGenCase *gc, const DiffCase *c, int mode,
                        const uint64_t *got, const uint8_t *got_mem)
 {
+    if (gc->primary < 0) {
+        return;     /* the planted mismatch */
+    }
     printf("# case %u (%s):", c->index, diff_tmpl_name(gc->primary));
     for (int i = 0; i < gc->code_len; i++) {
         printf(" %02x", gc->code[i]);
@@ -557,15 +569,26 @@ int main(int argc, char **argv)
     for (int t = 0; t < ntm; t++) {
         in_mode += diff_tmpl_in_mode(t, mode);
     }
-    printf("1..%d\n", nb * in_mode);
+    printf("1..%d\n", nb * (in_mode + 1));
     int point = 0, failed = 0;
     for (int b = 0; b < nb; b++) {
         Result res = { 0 };
         gint64 s0 = g_get_monotonic_time();
         run_backend(&h, &run, bt86, guest, backends[b], dir, &res, cs);
+        bool canary = res.bad[ncases];
         printf("# backend %s: %d cases, %d mismatches (%d exceptions, %d guest crashes), "
-               "%.2f s\n", backends[b], ncases, res.nbad, res.faults, res.crashes,
+               "%.2f s\n", backends[b], ncases, res.nbad - canary, res.faults, res.crashes,
                (g_get_monotonic_time() - s0) / 1e6);
+        point++;
+        if (canary && !res.error) {
+            printf("ok %d - %d-bit %s: the planted mismatch (case %d) is reported\n", point,
+                   mode, backends[b], ncases);
+        } else {
+            failed++;
+            printf("not ok %d - %d-bit %s: the planted mismatch (case %d) went unreported%s%s\n",
+                   point, mode, backends[b], ncases, res.error ? ": " : "",
+                   res.error ? res.error : "");
+        }
         for (int t = 0; t < ntm; t++) {
             const char *name = diff_tmpl_name(t);
             int total = 0, bad = 0, skipped = 0;
