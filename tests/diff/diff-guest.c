@@ -1,0 +1,237 @@
+/*
+ * diff-guest.c: the bare-metal side of the differential harness. The case file
+ * (diff.h) arrives as the first Multiboot module (Multiboot spec 0.6.96 §3.3:
+ * flags bit 3, mods_count, mods_addr). Each case's start state, memory and
+ * code are put in place, the code runs (32-bit protected mode, or 64-bit mode
+ * entered from compatibility mode), and the result is compared with the host
+ * CPU's under the case's masks. Mismatches are printed as hex for the host
+ * side to decode:
+ *   M <index> <17 x 16 hex digits: RAX..R15, RFLAGS>
+ *   X <index> <DIFF_MEM_SIZE bytes as hex>     (only when memory differs)
+ *   F <index> <vector>                         (an exception the host did not take)
+ *   S <index>                                  (skipped: CPUID lacks a feature)
+ *   DIFF END <cases> <mismatches>
+ * With the trace bit set it also prints "C <index>" before each case, which
+ * finds the case that takes the guest down.
+ */
+#define DIFF_GUEST
+#include "guest.h"
+#include "diff.h"
+
+void diff_enter_ia32e(void);
+void diff_call32(void);
+void diff_call64(void);
+extern const u32 diff_fault32_entries[32], diff_fault64_entries[32];
+
+/* IDT: 32 interrupt gates (type 0xE, present, DPL 0), 8 bytes each in legacy
+ * mode, 16 in IA-32e mode (SDM Vol 3 §6.11, §6.14.1). */
+static u32 idt[32 * 4] __attribute__((aligned(16)));
+
+static void load_idt(int mode)
+{
+    int words = mode == 64 ? 4 : 2;
+    for (int v = 0; v < 32; v++) {
+        u32 off = mode == 64 ? diff_fault64_entries[v] : diff_fault32_entries[v];
+        u32 *g = &idt[v * words];
+        g[0] = (u32)(mode == 64 ? SEL_CODE64 : SEL_CODE32) << 16 | (off & 0xffff);
+        g[1] = (off & 0xffff0000u) | 0x8e00;
+        if (mode == 64) {
+            g[2] = 0;
+            g[3] = 0;
+        }
+    }
+    struct __attribute__((packed)) {
+        u16 limit;
+        u32 base;
+    } d = { (u16)(32 * words * 4 - 1), (u32)idt };
+    __asm__ volatile("lidt %0" : : "m"(d));
+}
+
+static void copy(volatile u8 *dst, const u8 *src, u32 n)
+{
+    for (u32 i = 0; i < n; i++) {
+        dst[i] = src[i];
+    }
+}
+
+static void put_hex64(u64 v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char buf[17];
+    for (int i = 15; i >= 0; i--) {
+        buf[i] = hex[v & 15];
+        v >>= 4;
+    }
+    buf[16] = 0;
+    serial_puts(buf);
+}
+
+static void put_dec(u32 v)
+{
+    char buf[12];
+    int i = 11;
+    buf[i] = 0;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    serial_puts(buf + i);
+}
+
+static void cpuid(u32 leaf, u32 sub, u32 *r)
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+
+/* DIFF_FEAT_* bits this CPU advertises. */
+static u32 cpu_features(void)
+{
+    u32 r[4], f = 0, max;
+    cpuid(0, 0, r);
+    max = r[0];
+    cpuid(1, 0, r);
+    if (r[2] & (1u << 23)) {
+        f |= DIFF_FEAT_POPCNT;
+    }
+    if (max >= 7) {
+        cpuid(7, 0, r);
+        if (r[1] & (1u << 3)) {
+            f |= DIFF_FEAT_BMI1;
+        }
+    }
+    cpuid(0x80000000, 0, r);
+    if (r[0] >= 0x80000001) {
+        cpuid(0x80000001, 0, r);
+        if (r[2] & (1u << 5)) {
+            f |= DIFF_FEAT_LZCNT;
+        }
+    }
+    return f;
+}
+
+int main(u32 magic, u32 mbi)
+{
+    if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
+        serial_puts("diff: not booted by a Multiboot loader\n");
+        return 1;
+    }
+    const u32 *info = (const u32 *)mbi;
+    if (!(info[0] & (1u << 3)) || info[5] == 0) {
+        serial_puts("diff: no case file module\n");
+        return 1;
+    }
+    const u32 *mod = (const u32 *)info[6];
+    const DiffHeader *h = (const DiffHeader *)mod[0];
+    u32 mod_len = mod[1] - mod[0];
+    if (mod_len < sizeof(*h) || h->magic != DIFF_MAGIC ||
+        h->case_size != sizeof(DiffCase) ||
+        (u64)h->ncases * sizeof(DiffCase) > mod_len - sizeof(*h) ||
+        h->prologue_len > DIFF_MAX_GLUE || h->epilogue_len > DIFF_MAX_GLUE) {
+        serial_puts("diff: bad case file\n");
+        return 1;
+    }
+    u32 mode = h->mode & 0xff;
+    int trace = (h->mode >> 8) & 1;
+    if (mode == 64) {
+        diff_enter_ia32e();
+    }
+    load_idt(mode);
+    volatile u32 *fault = (volatile u32 *)DIFF_FAULT;
+    const DiffCase *cases = (const DiffCase *)(h + 1);
+    volatile u8 *code = (volatile u8 *)DIFF_CODE;
+    volatile u8 *mem = (volatile u8 *)DIFF_MEM;
+    volatile u64 *st_in = (volatile u64 *)DIFF_STATE_IN;
+    volatile u64 *st_out = (volatile u64 *)DIFF_STATE_OUT;
+    copy(code, h->prologue, h->prologue_len);
+    u32 bad = 0;
+    u32 feat = cpu_features();
+    u32 first = h->first;
+    for (u32 n = first; n < h->ncases; n++) {
+        const DiffCase *c = &cases[n];
+        if (c->code_len > DIFF_MAX_CODE) {
+            serial_puts("diff: bad case length\n");
+            return 1;
+        }
+        if ((c->reg_mask >> 16) & ~feat) {
+            serial_puts("S ");
+            put_dec(n);
+            serial_puts("\n");
+            continue;
+        }
+        if (trace) {
+            serial_puts("C ");
+            put_dec(n);
+            serial_puts("\n");
+        }
+        for (int i = 0; i < DIFF_NREGS; i++) {
+            st_in[i] = c->in[i];
+            st_out[i] = 0;
+        }
+        copy(mem, c->mem_in, DIFF_MEM_SIZE);
+        copy(code + h->prologue_len, c->code, c->code_len);
+        copy(code + h->prologue_len + c->code_len, h->epilogue, h->epilogue_len);
+        *fault = ~0u;
+        if (mode == 64) {
+            diff_call64();
+        } else {
+            diff_call32();
+        }
+        if (*fault != ~0u) {
+            /* The host ran this case without a fault. Rewrite the prologue too:
+             * bt86 has been seen to keep a block that ends in a #UD it raised
+             * after its bytes were rewritten (see the known failures of
+             * test-diff.c); without this every later case would fail. */
+            copy(code, h->prologue, h->prologue_len);
+            bad++;
+            serial_puts("F ");
+            put_dec(n);
+            serial_puts(" ");
+            put_dec(*fault);
+            serial_puts("\n");
+            continue;
+        }
+        int reg_bad = 0, mem_bad = 0;
+        for (int i = 0; i < DIFF_RFLAGS; i++) {
+            if ((c->reg_mask >> i) & 1 && st_out[i] != c->out[i]) {
+                reg_bad = 1;
+            }
+        }
+        if ((st_out[DIFF_RFLAGS] ^ c->out[DIFF_RFLAGS]) & c->flags_mask) {
+            reg_bad = 1;
+        }
+        for (int i = 0; i < DIFF_MEM_SIZE; i++) {
+            if (mem[i] != c->mem_out[i]) {
+                mem_bad = 1;
+            }
+        }
+        if (!reg_bad && !mem_bad) {
+            continue;
+        }
+        bad++;
+        serial_puts("M ");
+        put_dec(n);
+        for (int i = 0; i < DIFF_NREGS; i++) {
+            serial_puts(" ");
+            put_hex64(st_out[i]);
+        }
+        serial_puts("\n");
+        if (mem_bad) {
+            static const char hex[] = "0123456789abcdef";
+            serial_puts("X ");
+            put_dec(n);
+            serial_puts(" ");
+            for (int i = 0; i < DIFF_MEM_SIZE; i++) {
+                serial_putc(hex[mem[i] >> 4]);
+                serial_putc(hex[mem[i] & 15]);
+            }
+            serial_puts("\n");
+        }
+    }
+    serial_puts("DIFF END ");
+    put_dec(h->ncases - first);
+    serial_puts(" ");
+    put_dec(bad);
+    serial_puts("\n");
+    return 0;
+}
