@@ -1038,8 +1038,9 @@ void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
     case 0x3f: /* AAS */
         ax = env->regs[R_EAX];
         if ((al & 0xf) > 9 || af) {
-            ax = op == 0x37 ? ax + 0x106 : (uint16_t)(((ax - 6) & 0xff) |
-                                                      ((uint16_t)(ah - 1) << 8));
+            /* AAA: AX + 106H; AAS: AX - 6, then AH - 1 (the borrow out of AL
+             * reaches AH too). */
+            ax = op == 0x37 ? ax + 0x106 : ax - 6 - 0x100;
             f = CC_A | CC_C;
         } else {
             f = 0;

@@ -51,21 +51,6 @@ typedef struct KnownFail {
 } KnownFail;
 
 static const KnownFail known_fails[] = {
-    /* 0f b1 d3 = cmpxchg ebx, edx with EAX != EBX: the host CPU leaves RBX
-     * as it was, bt86 zero-extends EBX into RBX (the SDM's pseudo-code writes
-     * DEST back on failure, but hardware does not touch a register
-     * destination's upper half then; RAX is zero-extended by both). */
-    { 64, "cmpxchg r/m,r", "32-bit CMPXCHG that fails zero-extends its register "
-      "destination (host keeps bits 63:32)" },
-    /* 27 (daa), 2f (das), 37 (aaa), 3f (aas), d4 0a (aam), d5 0a (aad) in
-     * 32-bit mode: #UD under bt86 (decoded, not translated). A #UD block that
-     * is then rewritten also kept raising #UD: see diff-guest.c. */
-    { 32, "daa", "BCD adjust: #UD under bt86" },
-    { 32, "das", "BCD adjust: #UD under bt86" },
-    { 32, "aaa", "BCD adjust: #UD under bt86" },
-    { 32, "aas", "BCD adjust: #UD under bt86" },
-    { 32, "aam imm8", "BCD adjust: #UD under bt86" },
-    { 32, "aad imm8", "BCD adjust: #UD under bt86" },
     { 0, NULL, NULL },
 };
 
