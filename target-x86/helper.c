@@ -587,71 +587,25 @@ void helper_string(CPUX86State *env, uint64_t kind, uint64_t lg, uint64_t mode,
 
 void helper_cpuid(CPUX86State *env)
 {
-    uint32_t leaf = env->regs[R_EAX], a = 0, b = 0, c = 0, d = 0;
-    CPUState *cpu = env_cpu(env);
+    uint32_t r[4];
+    x86_cpuid(env, env->regs[R_EAX], env->regs[R_ECX], r);
+    env->regs[R_EAX] = r[0];
+    env->regs[R_EBX] = r[1];
+    env->regs[R_ECX] = r[2];
+    env->regs[R_EDX] = r[3];
+}
 
-    switch (leaf) {
-    case 0:
-        a = 0xd;                   /* leaf 0xD: XSAVE state components */
-        b = 0x756e6547; d = 0x49656e69; c = 0x6c65746e;  /* GenuineIntel */
-        break;
-    case 1: {
-        uint32_t n = cpu->machine ? (uint32_t)cpu->machine->ncpus : 1;
-        a = 0x000206a0;            /* family 6 */
-        b = (uint32_t)cpu->index << 24 | (n & 0xff) << 16;
-        c = 1u << 31;              /* running under a hypervisor */
-        c |= 1u << 23;             /* POPCNT */
-        /* FPU DE PSE TSC MSR PAE CX8 PGE CMOV: what the translator implements or
-         * ignores safely; HTT with more than one logical processor. */
-        d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
-            (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
-        d |= 1u << 24;             /* FXSR */
-        d |= 1u << 12;             /* MTRR */
-        d |= 1u << 11;             /* SEP: SYSENTER/SYSEXIT (seg-helper.c) */
-        c |= 1u << 26;             /* XSAVE; OSXSAVE mirrors CR4 */
-        c |= (env->cr[4] & CR4_OSXSAVE) ? 1u << 27 : 0;
-        d |= 1u << 23;             /* MMX */
-        break;
-    }
-    case 7:
-        if ((uint32_t)env->regs[R_ECX] == 0) {
-            b = 1u << 0;           /* FSGSBASE */
-            c = 1u << 22;          /* RDPID */
-            d = 1u << 29;          /* IA32_ARCH_CAPABILITIES */
-        }
-        break;
-    case 0xd:
-        /* XSAVE (SDM Vol 1 §13.2): x87 and SSE, 576-byte area; XSAVEOPT. */
-        if ((uint32_t)env->regs[R_ECX] == 0) {
-            a = X86_XCR0_SUPPORTED;
-            b = X86_XSAVE_SIZE;    /* both live in the legacy region */
-            c = X86_XSAVE_SIZE;
-        } else if ((uint32_t)env->regs[R_ECX] == 1) {
-            a = 1;
-        }
-        break;
-    case 0x40000000:
-        /* Hypervisor leaf: signature "TCGTCGTCGTCG" in EBX ECX EDX. */
-        a = 0x40000000;
-        b = 0x54474354u;
-        c = 0x43544743u;
-        d = 0x47435447u;
-        break;
-    case 0x80000000:
-        a = 0x80000001;
-        break;
-    case 0x80000001:
-        d = (1u << 29) | (1u << 20);   /* LM, NX */
-        d |= (1u << 11) | (1u << 27);  /* SYSCALL, RDTSCP */
-        c |= 1u << 0;                  /* LAHF/SAHF in 64-bit mode */
-        break;
-    default:
-        break;
-    }
-    env->regs[R_EAX] = a;
-    env->regs[R_EBX] = b;
-    env->regs[R_ECX] = c;
-    env->regs[R_EDX] = d;
+/* Until the local APIC is wired under -accel tcg, CPUID says there is none. */
+bool x86_cpu_apic_present(CPUX86State *env)
+{
+    (void)env;
+    return false;
+}
+
+uint32_t x86_cpu_apic_features(CPUX86State *env)
+{
+    (void)env;
+    return 0;
 }
 
 /*
@@ -1118,4 +1072,17 @@ void helper_mov_dr(CPUX86State *env, uint64_t n, uint64_t v)
 uint64_t helper_mov_dr_read(CPUX86State *env, uint64_t n)
 {
     return env->dr[dr_index(env, n & 7, GETPC())];
+}
+
+/* LZCNT (SDM Vol 2A): leading zero bits of the operand, its width when it is
+ * zero; CF = source was zero, ZF = result is zero, the rest undefined (0). */
+uint64_t helper_lzcnt(CPUX86State *env, uint64_t lg, uint64_t src)
+{
+    int bits = 8 << lg;
+    uint64_t r;
+
+    src &= sz_mask(lg);
+    r = src ? (uint64_t)(__builtin_clzll(src) - (64 - bits)) : (uint64_t)bits;
+    set_arith(env, (src ? 0 : CC_C) | (r ? 0 : CC_Z));
+    return r;
 }

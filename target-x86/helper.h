@@ -44,6 +44,7 @@ uint64_t helper_shld(CPUX86State *env, uint64_t is_right, uint64_t lg, uint64_t 
 void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t lg);
 void helper_mov_dr(CPUX86State *env, uint64_t n, uint64_t v);
 uint64_t helper_mov_dr_read(CPUX86State *env, uint64_t n);
+uint64_t helper_lzcnt(CPUX86State *env, uint64_t lg, uint64_t src);
 void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm);
 uint64_t helper_adx(CPUX86State *env, uint64_t use_of, uint64_t lg, uint64_t a,
                     uint64_t b);

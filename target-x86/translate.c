@@ -78,6 +78,7 @@ static const TCGHelperInfo hi_shld =
     TCG_HELPER_INFO(helper_shld, 0, Q, P, Q, Q, Q, Q, Q);
 static const TCGHelperInfo hi_cmpxchg8b =
     TCG_HELPER_INFO(helper_cmpxchg8b, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_lzcnt = TCG_HELPER_INFO(helper_lzcnt, 0, Q, P, Q, Q);
 static const TCGHelperInfo hi_bcd = TCG_HELPER_INFO(helper_bcd, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_adx = TCG_HELPER_INFO(helper_adx, 0, Q, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_mov_dr = TCG_HELPER_INFO(helper_mov_dr, RAISE, V, P, Q, Q);
@@ -921,10 +922,13 @@ static bool gen_insn(DC *d)
     case X86_M_BSR:
     case X86_M_TZCNT:
     case X86_M_LZCNT:
-        /* CPUID advertises neither BMI1 nor LZCNT, so F3-prefixed forms run as
-         * BSF/BSR, as on processors without them (compilers emit REP BSF). */
+        /* LZCNT is advertised (CPUID 80000001h:ECX[5]); BMI1 is not, so TZCNT
+         * runs as BSF, as on processors without it (compilers emit REP BSF). */
         if (mnem == X86_M_LZCNT) {
-            mnem = X86_M_BSR;
+            t = tmp(d);
+            call(d, &hi_lzcnt, t.idx, 3, cst(d, lg_of(in->ops[1].size)), ld_op(d, 1));
+            st_op(d, 0, t);
+            return true;
         }
         a = ld_op(d, 1);
         b = ld_op(d, 0);

@@ -59,6 +59,13 @@ static inline CPUState *env_cpu(CPUX86State *env)
     return (CPUState *)((char *)env - offsetof(CPUState, env));
 }
 
+/* ---- cpuid.c: the CPU model; leaf/sub-leaf -> EAX EBX ECX EDX ---- */
+void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* Whether this CPU has a local APIC wired (CPUID.1:EDX[9]), and the APIC
+ * related CPUID.1:ECX bits it supports (x2APIC, TSC-deadline). */
+bool x86_cpu_apic_present(CPUX86State *env);
+uint32_t x86_cpu_apic_features(CPUX86State *env);
+
 /* ---- disas.c: one guest instruction as text (Capstone), for -d in_asm ---- */
 void x86_disas_insn(char *out, size_t outlen, const uint8_t *code, size_t len,
                     uint64_t addr, int mode_bits);
