@@ -76,6 +76,11 @@ static void image_get(const FnsaveImage *im, FpuHostState *st)
     }
 }
 
+bool fpu_host_has_fisttp(void)
+{
+    return __builtin_cpu_supports("sse3");
+}
+
 void fpu_host_exec(FpuHostState *st, unsigned stub1, unsigned stub2, uint8_t *mem,
                    uint64_t *eflags)
 {

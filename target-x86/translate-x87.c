@@ -238,6 +238,10 @@ bool x86_gen_x87(DC *d)
     if (gen_x87_control(d)) {
         return true;
     }
+    if (in->mnem == X86_M_FISTTP && !fpu_host_has_fisttp()) {
+        gen_raise(d, 6);        /* the host would fault on it */
+        return true;
+    }
     gen_x87_generic(d);
     return true;
 }
