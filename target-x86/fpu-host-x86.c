@@ -102,25 +102,52 @@ void fpu_host_exec(FpuHostState *st, unsigned stub1, unsigned stub2, uint8_t *me
     s1 = bt86_x87_stubs + 8 * stub1;
     s2 = bt86_x87_stubs + 8 * stub2;
     image_put(&guest, st);
-    /* The caller guarantees no unmasked exception flag is set in st->fsw, so
+    /*
+     * The caller guarantees no unmasked exception flag is set in st->fsw, so
      * the stubs (waiting instructions) cannot trap on entry; FNSAVE never
-     * waits and leaves the FPU initialised, so FRSTOR of the host state
-     * cannot trap either. The CALLs step over the red zone. */
-    __asm__ volatile("fnsave %[host]\n\t"
-                     "frstor %[guest]\n\t"
-                     "lea -128(%%rsp), %%rsp\n\t"
-                     "push %[fl]\n\t"
-                     "popfq\n\t"
-                     "call *%[s1]\n\t"
-                     "call *%[s2]\n\t"
-                     "pushfq\n\t"
-                     "pop %[fl]\n\t"
-                     "lea 128(%%rsp), %%rsp\n\t"
-                     "fnsave %[guest]\n\t"
-                     "frstor %[host]\n\t"
-                     : [fl] "+r"(fl), [guest] "+m"(guest), [host] "=m"(host)
-                     : [s1] "r"(s1), [s2] "r"(s2), "D"(mem)
-                     : "cc", "memory");
+     * waits and leaves the FPU initialised, so nothing is left pending for
+     * host code. The CALLs step over the red zone.
+     *
+     * The host's x87 stack is empty here (SysV ABI: it is at every call) and
+     * usually its status word is clear: then only the control word needs
+     * keeping, and the FPU is left as FNSAVE initialised it with that control
+     * word back: half the cost of saving the whole host state, which is done
+     * when the host has exception flags set or TOP moved.
+     */
+    uint16_t hcw, hsw;
+    __asm__ volatile("fnstcw %0\n\tfnstsw %1" : "=m"(hcw), "=m"(hsw));
+    if (!(hsw & 0x383f)) {
+        __asm__ volatile("frstor %[guest]\n\t"
+                         "lea -128(%%rsp), %%rsp\n\t"
+                         "push %[fl]\n\t"
+                         "popfq\n\t"
+                         "call *%[s1]\n\t"
+                         "call *%[s2]\n\t"
+                         "pushfq\n\t"
+                         "pop %[fl]\n\t"
+                         "lea 128(%%rsp), %%rsp\n\t"
+                         "fnsave %[guest]\n\t"
+                         "fldcw %[hcw]\n\t"
+                         : [fl] "+r"(fl), [guest] "+m"(guest)
+                         : [s1] "r"(s1), [s2] "r"(s2), "D"(mem), [hcw] "m"(hcw)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("fnsave %[host]\n\t"
+                         "frstor %[guest]\n\t"
+                         "lea -128(%%rsp), %%rsp\n\t"
+                         "push %[fl]\n\t"
+                         "popfq\n\t"
+                         "call *%[s1]\n\t"
+                         "call *%[s2]\n\t"
+                         "pushfq\n\t"
+                         "pop %[fl]\n\t"
+                         "lea 128(%%rsp), %%rsp\n\t"
+                         "fnsave %[guest]\n\t"
+                         "frstor %[host]\n\t"
+                         : [fl] "+r"(fl), [guest] "+m"(guest), [host] "=m"(host)
+                         : [s1] "r"(s1), [s2] "r"(s2), "D"(mem)
+                         : "cc", "memory");
+    }
     image_get(&guest, st);
     *eflags = fl;
 }
