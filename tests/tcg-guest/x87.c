@@ -481,7 +481,7 @@ static void xsave_checks(void)
 #define RM_LIN 0x10000u
 void x87_realmode(void);
 extern u8 rm_snip[], rm_fadd[], rm_var[], rm_env32[], rm_env16[], rm_env_in16[],
-    rm_env_out32[], rm_save16[];
+    rm_env_out32[], rm_save16[], rm_env_out32b[];
 u32 rm_saved_esp;
 
 __asm__(".text\n"
@@ -499,7 +499,7 @@ __asm__(".text\n"
         "    ljmp $0x18, $0\n"
         ".code16\n"
         ".globl rm_snip, rm_fadd, rm_var, rm_env32, rm_env16, rm_env_in16\n"
-        ".globl rm_env_out32, rm_save16\n"
+        ".globl rm_env_out32, rm_save16, rm_env_out32b\n"
         "rm_snip:\n"
         "    movw $0x20, %ax\n"
         "    movw %ax, %ds\n"
@@ -525,6 +525,8 @@ __asm__(".text\n"
         "    data32 fnstenv (rm_env_out32 - rm_snip)\n"
         "    fldenv (rm_env_in16 - rm_snip)\n"
         "    fnsave (rm_save16 - rm_snip)\n"
+        "    frstor (rm_save16 - rm_snip)\n"
+        "    data32 fnstenv (rm_env_out32b - rm_snip)\n"
         "    movl %cr0, %eax\n"
         "    orl $1, %eax\n"
         "    movl %eax, %cr0\n"
@@ -536,6 +538,7 @@ __asm__(".text\n"
         "rm_env_in16: .skip 14\n"
         "rm_env_out32: .skip 28\n"
         "rm_save16: .skip 94\n"
+        "rm_env_out32b: .skip 28\n"
         "rm_snip_end:\n"
         ".code32\n"
         "x87_rm_back:\n"
@@ -609,6 +612,10 @@ static void realmode_checks(void)
     check("real FNSAVE16: FCW", rd16(sv), 0x0272);
     check("real FNSAVE16: FIP[19:16], FOP", rd16(sv + 8), 0x2123);
     check("real FNSAVE16: FDP[19:16]", rd16(sv + 12), 0x3000);
+    u8 *o32b = rm_copy(rm_env_out32b);
+    check("real FRSTOR16/FNSTENV32: FCW", rd16(o32b), 0x0272);
+    check("real FRSTOR16/FNSTENV32: FIP[31:16], FOP", rd32(o32b + 16), 0x2123);
+    check("real FRSTOR16/FNSTENV32: FDP[31:16]", rd32(o32b + 24), 0x3000);
     __asm__ volatile("fninit");
 }
 
@@ -622,11 +629,13 @@ void enter_long_mode(void (*entry64)(void)) __attribute__((noreturn));
 void x87_long(void);
 void x87_long_fadd(void);
 void x87_long_check(void) __attribute__((noreturn, used));
-extern u8 fx64[512], fx64b[512], fx64c[512], fx64d[512], xs64[1024], env64[28];
+extern u8 fx64[512], fx64b[512], fx64c[512], fx64d[512], fx64e[512], xs64[1024],
+    env64[28];
 u8 fx64[512] __attribute__((aligned(64)));
 u8 fx64b[512] __attribute__((aligned(64)));
 u8 fx64c[512] __attribute__((aligned(64)));
 u8 fx64d[512] __attribute__((aligned(64)));
+u8 fx64e[512] __attribute__((aligned(64)));
 u8 xs64[1024] __attribute__((aligned(64)));
 u8 env64[28];
 
@@ -655,6 +664,14 @@ __asm__(".text\n"
         "    movl $fx64c, %edi\n"
         "    fxrstor64 (%rdi)\n"
         "    movl $fx64d, %edi\n"
+        "    fxsave64 (%rdi)\n"
+        /* XRSTOR64 of the XSAVE64 image brings the FADD state back. */
+        "    fninit\n"
+        "    movl $xs64, %edi\n"
+        "    movl $3, %eax\n"
+        "    xorl %edx, %edx\n"
+        "    xrstor64 (%rdi)\n"
+        "    movl $fx64e, %edi\n"
         "    fxsave64 (%rdi)\n"
         "    pushq $0x08\n"
         "    movl $x87_compat, %eax\n"
@@ -699,6 +716,11 @@ void x87_long_check(void)
         xmm &= fx64d[i] == fx64c[i];
     }
     check("64-bit FXRSTOR64/FXSAVE64: XMM0-15", xmm, 1);
+    same = 1;
+    for (int i = 0; i < 160; i++) {
+        same &= (i >= 24 && i < 32) || fx64[i] == fx64e[i];
+    }
+    check("64-bit XRSTOR64 restores the FXSAVE64 x87 image", same, 1);
     if (failures) {
         guest_exit(1);
     }
