@@ -54,6 +54,8 @@ typedef struct FpuHostState {
  * (FCOMI). st->fsw must have no unmasked exception flag set. */
 void fpu_host_exec(FpuHostState *st, unsigned stub1, unsigned stub2, uint8_t *mem,
                    uint64_t *eflags);
+/* FISTTP is SSE3: the host can run it (else the guest gets #UD). */
+bool fpu_host_has_fisttp(void);
 
 /* ---- state helpers shared with KVM ---- */
 

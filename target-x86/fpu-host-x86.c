@@ -25,7 +25,8 @@
  * Stub k < 512: register form, bytes D8+(k>>6), C0+(k&63).
  * Stub 512+k: memory form, bytes D8+(k>>3), ((k&7)<<3)|7, i.e. [rdi].
  * Stub 576: a bare RET (the second slot when only one instruction runs).
- * Each stub is 4 bytes: the instruction, RET, INT3 padding.
+ * Each stub is 8 bytes: ENDBR64 (a NOP unless the host enforces indirect
+ * branch tracking), the instruction, RET, INT3 padding.
  */
 __asm__(".pushsection .text.bt86_x87_stubs, \"ax\", @progbits\n"
         ".balign 16\n"
@@ -34,15 +35,17 @@ __asm__(".pushsection .text.bt86_x87_stubs, \"ax\", @progbits\n"
         "bt86_x87_stubs:\n"
         ".set bt86_x87_i, 0\n"
         ".rept 512\n"
+        ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"
         ".byte 0xd8 + (bt86_x87_i >> 6), 0xc0 + (bt86_x87_i & 63), 0xc3, 0xcc\n"
         ".set bt86_x87_i, bt86_x87_i + 1\n"
         ".endr\n"
         ".set bt86_x87_i, 0\n"
         ".rept 64\n"
+        ".byte 0xf3, 0x0f, 0x1e, 0xfa\n"
         ".byte 0xd8 + (bt86_x87_i >> 3), ((bt86_x87_i & 7) << 3) | 7, 0xc3, 0xcc\n"
         ".set bt86_x87_i, bt86_x87_i + 1\n"
         ".endr\n"
-        ".byte 0xc3, 0xcc, 0xcc, 0xcc\n"
+        ".byte 0xf3, 0x0f, 0x1e, 0xfa, 0xc3, 0xcc, 0xcc, 0xcc\n"
         ".popsection\n");
 
 extern const uint8_t bt86_x87_stubs[] __attribute__((visibility("hidden")));
@@ -76,6 +79,11 @@ static void image_get(const FnsaveImage *im, FpuHostState *st)
     }
 }
 
+bool fpu_host_has_fisttp(void)
+{
+    return __builtin_cpu_supports("sse3");
+}
+
 void fpu_host_exec(FpuHostState *st, unsigned stub1, unsigned stub2, uint8_t *mem,
                    uint64_t *eflags)
 {
@@ -91,28 +99,55 @@ void fpu_host_exec(FpuHostState *st, unsigned stub1, unsigned stub2, uint8_t *me
     if (stub2 > FPU_STUB_RET) {
         stub2 = FPU_STUB_RET;
     }
-    s1 = bt86_x87_stubs + 4 * stub1;
-    s2 = bt86_x87_stubs + 4 * stub2;
+    s1 = bt86_x87_stubs + 8 * stub1;
+    s2 = bt86_x87_stubs + 8 * stub2;
     image_put(&guest, st);
-    /* The caller guarantees no unmasked exception flag is set in st->fsw, so
+    /*
+     * The caller guarantees no unmasked exception flag is set in st->fsw, so
      * the stubs (waiting instructions) cannot trap on entry; FNSAVE never
-     * waits and leaves the FPU initialised, so FRSTOR of the host state
-     * cannot trap either. The CALLs step over the red zone. */
-    __asm__ volatile("fnsave %[host]\n\t"
-                     "frstor %[guest]\n\t"
-                     "lea -128(%%rsp), %%rsp\n\t"
-                     "push %[fl]\n\t"
-                     "popfq\n\t"
-                     "call *%[s1]\n\t"
-                     "call *%[s2]\n\t"
-                     "pushfq\n\t"
-                     "pop %[fl]\n\t"
-                     "lea 128(%%rsp), %%rsp\n\t"
-                     "fnsave %[guest]\n\t"
-                     "frstor %[host]\n\t"
-                     : [fl] "+r"(fl), [guest] "+m"(guest), [host] "=m"(host)
-                     : [s1] "r"(s1), [s2] "r"(s2), "D"(mem)
-                     : "cc", "memory");
+     * waits and leaves the FPU initialised, so nothing is left pending for
+     * host code. The CALLs step over the red zone.
+     *
+     * The host's x87 stack is empty here (SysV ABI: it is at every call) and
+     * usually its status word is clear: then only the control word needs
+     * keeping, and the FPU is left as FNSAVE initialised it with that control
+     * word back: half the cost of saving the whole host state, which is done
+     * when the host has exception flags set or TOP moved.
+     */
+    uint16_t hcw, hsw;
+    __asm__ volatile("fnstcw %0\n\tfnstsw %1" : "=m"(hcw), "=m"(hsw));
+    if (!(hsw & 0x383f)) {
+        __asm__ volatile("frstor %[guest]\n\t"
+                         "lea -128(%%rsp), %%rsp\n\t"
+                         "push %[fl]\n\t"
+                         "popfq\n\t"
+                         "call *%[s1]\n\t"
+                         "call *%[s2]\n\t"
+                         "pushfq\n\t"
+                         "pop %[fl]\n\t"
+                         "lea 128(%%rsp), %%rsp\n\t"
+                         "fnsave %[guest]\n\t"
+                         "fldcw %[hcw]\n\t"
+                         : [fl] "+r"(fl), [guest] "+m"(guest)
+                         : [s1] "r"(s1), [s2] "r"(s2), "D"(mem), [hcw] "m"(hcw)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("fnsave %[host]\n\t"
+                         "frstor %[guest]\n\t"
+                         "lea -128(%%rsp), %%rsp\n\t"
+                         "push %[fl]\n\t"
+                         "popfq\n\t"
+                         "call *%[s1]\n\t"
+                         "call *%[s2]\n\t"
+                         "pushfq\n\t"
+                         "pop %[fl]\n\t"
+                         "lea 128(%%rsp), %%rsp\n\t"
+                         "fnsave %[guest]\n\t"
+                         "frstor %[host]\n\t"
+                         : [fl] "+r"(fl), [guest] "+m"(guest), [host] "=m"(host)
+                         : [s1] "r"(s1), [s2] "r"(s2), "D"(mem)
+                         : "cc", "memory");
+    }
     image_get(&guest, st);
     *eflags = fl;
 }

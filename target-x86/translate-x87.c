@@ -16,6 +16,10 @@
 
 static const TCGHelperInfo hi_x87 =
     TCG_HELPER_INFO(helper_x87, RAISE, V, P, Q, Q, Q, Q);
+/* The same helper when it leaves EFLAGS alone (all but FCOMI & co, FCMOVcc):
+ * it writes no global, so registers cached in host registers stay valid. */
+static const TCGHelperInfo hi_x87_noflags =
+    TCG_HELPER_INFO(helper_x87, RAISE | TCG_CALL_NO_WRITE_GLOBALS, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_fwait = TCG_HELPER_INFO(helper_fwait, RAISE, V, P);
 static const TCGHelperInfo hi_fldcw = TCG_HELPER_INFO(helper_fldcw, RAISE, V, P, Q);
 static const TCGHelperInfo hi_fninit = TCG_HELPER_INFO(helper_fninit, 0, V, P);
@@ -102,7 +106,8 @@ static void gen_x87_generic(DC *d)
     default:
         break;
     }
-    call(d, &hi_x87, -1, 5, cst(d, code), cst(d, d->eip), addr, off);
+    call(d, (code & (FX_FLAGS_IN | FX_FLAGS_OUT)) ? &hi_x87 : &hi_x87_noflags, -1, 5,
+         cst(d, code), cst(d, d->eip), addr, off);
 }
 
 static TCGv_i64 env_ld16(DC *d, intptr_t off)
@@ -231,6 +236,10 @@ bool x86_gen_x87(DC *d)
         return false;
     }
     if (gen_x87_control(d)) {
+        return true;
+    }
+    if (in->mnem == X86_M_FISTTP && !fpu_host_has_fisttp()) {
+        gen_raise(d, 6);        /* the host would fault on it */
         return true;
     }
     gen_x87_generic(d);

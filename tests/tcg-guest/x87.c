@@ -471,6 +471,154 @@ static void xsave_checks(void)
     __asm__ volatile("fninit");
 }
 
+/* ---- real mode: the real-address-mode environment layouts ----
+ * x87_realmode() copies rm_snip to linear 0x10000, drops to real mode with
+ * CS = DS = SS = 0x1000 (so pointers have bits above 15 set), runs FADD m64
+ * and stores the environment in the 32-bit and 16-bit real-mode layouts (SDM
+ * Vol 1 Figures 8-10, 8-12), loads a prepared 16-bit one with FLDENV and
+ * stores it again, then FNSAVE; back in protected mode the results are read
+ * from the copy. */
+#define RM_LIN 0x10000u
+void x87_realmode(void);
+extern u8 rm_snip[], rm_fadd[], rm_var[], rm_env32[], rm_env16[], rm_env_in16[],
+    rm_env_out32[], rm_save16[], rm_env_out32b[];
+u32 rm_saved_esp;
+
+__asm__(".text\n"
+        ".code32\n"
+        ".globl x87_realmode\n"
+        "x87_realmode:\n"
+        "    pushal\n"
+        "    movl %esp, rm_saved_esp\n"
+        "    movl $rm_snip, %esi\n"
+        "    movl $0x10000, %edi\n"
+        "    movl $(rm_snip_end - rm_snip), %ecx\n"
+        "    cld\n"
+        "    rep movsb\n"
+        "    lgdt x87_rm_gdt_desc\n"
+        "    ljmp $0x18, $0\n"
+        ".code16\n"
+        ".globl rm_snip, rm_fadd, rm_var, rm_env32, rm_env16, rm_env_in16\n"
+        ".globl rm_env_out32, rm_save16, rm_env_out32b\n"
+        "rm_snip:\n"
+        "    movw $0x20, %ax\n"
+        "    movw %ax, %ds\n"
+        "    movw %ax, %es\n"
+        "    movw %ax, %ss\n"
+        "    movl %cr0, %eax\n"
+        "    andl $~1, %eax\n"
+        "    movl %eax, %cr0\n"
+        "    ljmp $0x1000, $(rm_go - rm_snip)\n"
+        "rm_go:\n"
+        "    movw $0x1000, %ax\n"
+        "    movw %ax, %ds\n"
+        "    movw %ax, %es\n"
+        "    movw %ax, %ss\n"
+        "    movw $0xfff0, %sp\n"
+        "    fninit\n"
+        "    fldl (rm_var - rm_snip)\n"
+        "rm_fadd:\n"
+        "    faddl (rm_var - rm_snip)\n"       /* DC 06 disp16: FOP 0x406 */
+        "    data32 fnstenv (rm_env32 - rm_snip)\n"
+        "    fnstenv (rm_env16 - rm_snip)\n"
+        "    fldenv (rm_env_in16 - rm_snip)\n"
+        "    data32 fnstenv (rm_env_out32 - rm_snip)\n"
+        "    fldenv (rm_env_in16 - rm_snip)\n"
+        "    fnsave (rm_save16 - rm_snip)\n"
+        "    frstor (rm_save16 - rm_snip)\n"
+        "    data32 fnstenv (rm_env_out32b - rm_snip)\n"
+        "    movl %cr0, %eax\n"
+        "    orl $1, %eax\n"
+        "    movl %eax, %cr0\n"
+        "    ljmpl $0x08, $x87_rm_back\n"
+        "    .balign 8\n"
+        "rm_var: .quad 0x4004000000000000\n"  /* 2.5 */
+        "rm_env32: .skip 28\n"
+        "rm_env16: .skip 14\n"
+        "rm_env_in16: .skip 14\n"
+        "rm_env_out32: .skip 28\n"
+        "rm_save16: .skip 94\n"
+        "rm_env_out32b: .skip 28\n"
+        "rm_snip_end:\n"
+        ".code32\n"
+        "x87_rm_back:\n"
+        "    movw $0x10, %ax\n"
+        "    movw %ax, %ds\n"
+        "    movw %ax, %es\n"
+        "    movw %ax, %ss\n"
+        "    movw %ax, %fs\n"
+        "    movw %ax, %gs\n"
+        "    movl rm_saved_esp, %esp\n"
+        "    lgdt gdt_desc\n"
+        "    ljmp $0x08, $1f\n"
+        "1:  popal\n"
+        "    ret\n"
+        ".section .rodata\n"
+        ".balign 8\n"
+        "x87_rm_gdt:\n"
+        "    .quad 0\n"
+        "    .quad 0x00cf9b000000ffff\n"      /* 0x08 code, 32-bit, flat */
+        "    .quad 0x00cf93000000ffff\n"      /* 0x10 data, 32-bit, flat */
+        "    .quad 0x00009b010000ffff\n"      /* 0x18 code, 16-bit, base 0x10000 */
+        "    .quad 0x000093010000ffff\n"      /* 0x20 data, 16-bit, base 0x10000 */
+        "x87_rm_gdt_end:\n"
+        "    .balign 4\n"
+        "x87_rm_gdt_desc:\n"
+        "    .word x87_rm_gdt_end - x87_rm_gdt - 1\n"
+        "    .long x87_rm_gdt\n"
+        ".text\n");
+
+static u8 *rm_copy(const u8 *sym)
+{
+    return (u8 *)(RM_LIN + (u32)(sym - rm_snip));
+}
+
+static u32 rd16(const u8 *p)
+{
+    return p[0] | p[1] << 8;
+}
+
+static void realmode_checks(void)
+{
+    u32 fip = RM_LIN + (u32)(rm_fadd - rm_snip), fdp = RM_LIN + (u32)(rm_var - rm_snip);
+    u8 *in = rm_env_in16;
+    static const u8 in16[14] = {
+        0x72, 0x02, 0x00, 0x00, 0xff, 0xff,     /* FCW, FSW, FTW */
+        0xcd, 0xab, 0x23, 0x21,                 /* FIP 0x2abcd, FOP 0x123 */
+        0xef, 0xcd, 0x00, 0x30,                 /* FDP 0x3cdef */
+    };
+    for (int i = 0; i < 14; i++) {
+        in[i] = in16[i];
+    }
+    x87_realmode();
+
+    u8 *e32 = rm_copy(rm_env32), *e16 = rm_copy(rm_env16);
+    u8 *o32 = rm_copy(rm_env_out32), *sv = rm_copy(rm_save16);
+    check("real FNSTENV32: FCW", rd16(e32), 0x037f);
+    check("real FNSTENV32: TOP", (rd16(e32 + 4) >> 11) & 7, 7);
+    check("real FNSTENV32: FIP[15:0]", rd16(e32 + 12), fip & 0xffff);
+    check("real FNSTENV32: FIP[31:16], FOP", rd32(e32 + 16), (fip >> 16) << 12 | 0x406);
+    check("real FNSTENV32: FDP[15:0]", rd16(e32 + 20), fdp & 0xffff);
+    check("real FNSTENV32: FDP[31:16]", rd32(e32 + 24), (fdp >> 16) << 12);
+    check("real FNSTENV16: FIP[15:0]", rd16(e16 + 6), fip & 0xffff);
+    check("real FNSTENV16: FIP[19:16], FOP", rd16(e16 + 8), (fip >> 16) << 12 | 0x406);
+    check("real FNSTENV16: FDP[15:0]", rd16(e16 + 10), fdp & 0xffff);
+    check("real FNSTENV16: FDP[19:16]", rd16(e16 + 12), (fdp >> 16) << 12);
+    check("real FLDENV16/FNSTENV32: FCW", rd16(o32), 0x0272);
+    check("real FLDENV16/FNSTENV32: FIP[15:0]", rd16(o32 + 12), 0xabcd);
+    check("real FLDENV16/FNSTENV32: FIP[31:16], FOP", rd32(o32 + 16), 0x2123);
+    check("real FLDENV16/FNSTENV32: FDP[15:0]", rd16(o32 + 20), 0xcdef);
+    check("real FLDENV16/FNSTENV32: FDP[31:16]", rd32(o32 + 24), 0x3000);
+    check("real FNSAVE16: FCW", rd16(sv), 0x0272);
+    check("real FNSAVE16: FIP[19:16], FOP", rd16(sv + 8), 0x2123);
+    check("real FNSAVE16: FDP[19:16]", rd16(sv + 12), 0x3000);
+    u8 *o32b = rm_copy(rm_env_out32b);
+    check("real FRSTOR16/FNSTENV32: FCW", rd16(o32b), 0x0272);
+    check("real FRSTOR16/FNSTENV32: FIP[31:16], FOP", rd32(o32b + 16), 0x2123);
+    check("real FRSTOR16/FNSTENV32: FDP[31:16]", rd32(o32b + 24), 0x3000);
+    __asm__ volatile("fninit");
+}
+
 /* ---- part 3: 64-bit mode (REX.W layouts) ----
  * enter_long_mode (tests/guest/longmode.S) identity-maps 4 MiB and jumps to
  * x87_long, which saves images with and without REX.W and returns to
@@ -481,11 +629,13 @@ void enter_long_mode(void (*entry64)(void)) __attribute__((noreturn));
 void x87_long(void);
 void x87_long_fadd(void);
 void x87_long_check(void) __attribute__((noreturn, used));
-extern u8 fx64[512], fx64b[512], fx64c[512], fx64d[512], xs64[1024], env64[28];
+extern u8 fx64[512], fx64b[512], fx64c[512], fx64d[512], fx64e[512], xs64[1024],
+    env64[28];
 u8 fx64[512] __attribute__((aligned(64)));
 u8 fx64b[512] __attribute__((aligned(64)));
 u8 fx64c[512] __attribute__((aligned(64)));
 u8 fx64d[512] __attribute__((aligned(64)));
+u8 fx64e[512] __attribute__((aligned(64)));
 u8 xs64[1024] __attribute__((aligned(64)));
 u8 env64[28];
 
@@ -514,6 +664,14 @@ __asm__(".text\n"
         "    movl $fx64c, %edi\n"
         "    fxrstor64 (%rdi)\n"
         "    movl $fx64d, %edi\n"
+        "    fxsave64 (%rdi)\n"
+        /* XRSTOR64 of the XSAVE64 image brings the FADD state back. */
+        "    fninit\n"
+        "    movl $xs64, %edi\n"
+        "    movl $3, %eax\n"
+        "    xorl %edx, %edx\n"
+        "    xrstor64 (%rdi)\n"
+        "    movl $fx64e, %edi\n"
         "    fxsave64 (%rdi)\n"
         "    pushq $0x08\n"
         "    movl $x87_compat, %eax\n"
@@ -558,6 +716,11 @@ void x87_long_check(void)
         xmm &= fx64d[i] == fx64c[i];
     }
     check("64-bit FXRSTOR64/FXSAVE64: XMM0-15", xmm, 1);
+    same = 1;
+    for (int i = 0; i < 160; i++) {
+        same &= (i >= 24 && i < 32) || fx64[i] == fx64e[i];
+    }
+    check("64-bit XRSTOR64 restores the FXSAVE64 x87 image", same, 1);
     if (failures) {
         guest_exit(1);
     }
@@ -604,6 +767,7 @@ int main(u32 magic, u32 mbi)
     mf_checks();
     nm_checks();
     fxsave_checks();
+    realmode_checks();
     xsave_checks();
 
     if (failures) {
