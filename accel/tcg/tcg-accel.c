@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "system/accel.h"
 #include "target-x86/x86-tcg.h"
+#include "target-x86/seg-helper.h"
 #include <setjmp.h>
 
 #define CODE_BUF_SIZE (32 * 1024 * 1024)
@@ -52,6 +53,7 @@ typedef struct TCGCPU {
     uint64_t tlb_phys[X86_MMU_MODES][X86_TLB_SIZE];
     int flush_pending;          /* atomic: drop all translations at the next exit */
     int delivering;             /* nested exception depth (double/triple fault) */
+    int first_vec;              /* the exception being delivered when another came */
     bool flushed;               /* translations dropped since the last check */
     TB *spare;                  /* a TB whose translation faulted, for reuse */
     GCond halt_cond;
@@ -575,7 +577,14 @@ static void deliver(TCGCPU *tc)
         tc->delivering = 0;
         return;
     }
-    if (tc->delivering >= 2 || (tc->delivering == 1 && vec == 8)) {
+    /* A fault while delivering: Table 6-5 (x86_nested_exception) says whether
+     * it becomes #DF or is delivered on its own; a fault while delivering #DF
+     * shuts down (SDM Vol 3 §6.15, interrupt 8). */
+    if (tc->delivering && tc->first_vec != 8 &&
+        x86_nested_exception(tc->first_vec, vec) != 8) {
+        tc->delivering = 0;
+    }
+    if (tc->delivering >= 2 || (tc->delivering == 1 && tc->first_vec == 8)) {
         log_mask(LOG_RESET, "tcg: vCPU %d: triple fault\n", tc->cpu->index);
         Machine *m = tc->cpu->machine;
         machine_lock(m);
@@ -591,6 +600,7 @@ static void deliver(TCGCPU *tc)
         env->tcg_has_error = true;
     }
     tc->delivering++;
+    tc->first_vec = vec;
     log_mask(LOG_INT, "tcg: vCPU %d: exception %d error %#x at %04x:%#" PRIx64 "\n",
              tc->cpu->index, vec, env->tcg_error_code, env->segs[R_CS].selector,
              env->rip);
@@ -691,17 +701,12 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
             if (env->tcg_exception == EXCP_HLT) {
                 continue;
             }
-            if (sigsetjmp(tc->jb, 0) == 0) {
-                deliver(tc);
-            } else {
-                /* A fault while delivering: deliver() escalates on the next try. */
-                if (env->tcg_exception != EXCP_HLT && env->tcg_exception != EXCP_EXIT) {
-                    if (sigsetjmp(tc->jb, 0) == 0) {
-                        deliver(tc);
-                    } else {
-                        tc->delivering = 2;
-                        deliver(tc);
-                    }
+            /* A fault while delivering comes back here; deliver() escalates
+             * (#DF, then shutdown), so this ends. */
+            while (env->tcg_exception != EXCP_HLT && env->tcg_exception != EXCP_EXIT) {
+                if (sigsetjmp(tc->jb, 0) == 0) {
+                    deliver(tc);
+                    break;
                 }
             }
             continue;
