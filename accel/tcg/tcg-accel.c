@@ -177,6 +177,12 @@ static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
     uint32_t err;
     bool writable;
 
+    /* A non-canonical address in IA-32e mode is #GP(0) before any walk (SDM
+     * Vol 3 §3.3.7.1; the stack's #SS(0) is not told apart). The fast path
+     * compares all 64 bits of the tag, so such an address always comes here. */
+    if ((env->efer & EFER_LMA) && !x86_canonical(env, addr)) {
+        x86_raise(env, 13, 0, ra);
+    }
     if (!x86_mmu_translate(env, mem, addr, acc, mmu == 1, &paddr, &writable, &err)) {
         env->cr[2] = addr;
         x86_raise(env, 14, err, ra);
@@ -353,6 +359,12 @@ size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
         uint32_t err;
         bool writable;
         size_t chunk = MIN(len - done, 4096 - (a & 0xfff));
+        if ((env->efer & EFER_LMA) && !x86_canonical(env, a)) {
+            if (done == 0 && must_first) {
+                x86_raise(env, 13, 0, 0);
+            }
+            break;
+        }
         if (!x86_mmu_translate(env, mem, a, X86_ACC_FETCH, cur_mmu(env) == 1, &paddr,
                                &writable, &err)) {
             if (done == 0 && must_first) {

@@ -9,7 +9,8 @@
  * IST; #GP for IRETQ to a non-canonical RIP; SWAPGS at CPL 0 and its #GP at
  * CPL 3; a 64-bit call gate from ring 3 with LRETQ back to the outer level;
  * RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE with CR4.FSGSBASE (#UD); RDTSCP
- * and RDPID (when CPUID has it). Failures print the check number and the value seen.
+ * and RDPID (when CPUID has it); #GP(0) for a load from a non-canonical
+ * address. Failures print the check number and the value seen.
  */
 #include "guest.h"
 
@@ -464,6 +465,13 @@ __asm__(
     "    rdpid %rax\n"
     "    CHECK %rax, 0x77, 46\n"
     "14:\n"
+    "\n"
+    "    /* A load from a non-canonical address: #GP(0). */\n"
+    "    ARM 15f\n"
+    "    movabsq $0x0000800000000000, %rax\n"
+    "    movq (%rax), %rbx\n"
+    "15: CHECK got_vec(%rip), 13, 47\n"
+    "    CHECK got_err(%rip), 0, 48\n"
     "\n"
     "    /* Report. */\n"
     "    cmpl $0, nfail(%rip)\n"
