@@ -1354,6 +1354,13 @@ void helper_check_iopl(CPUX86State *env)
     }
 }
 
+void helper_check_tsd(CPUX86State *env)
+{
+    if (env->cr[4] & CR4_TSD) {
+        x86_raise(env, EXC_GP, 0, RA(env));
+    }
+}
+
 void helper_popf(CPUX86State *env, uint64_t val, uint64_t lg)
 {
     int size = 1 << lg, cpl = x86_cpl(env);

@@ -65,6 +65,7 @@ static const TCGHelperInfo hi_load_seg =
 static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_check_iopl = TCG_HELPER_INFO(helper_check_iopl, RAISE, V, P);
 static const TCGHelperInfo hi_popf = TCG_HELPER_INFO(helper_popf, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_check_tsd = TCG_HELPER_INFO(helper_check_tsd, RAISE, V, P);
 static const TCGHelperInfo hi_lcall =
     TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
@@ -680,6 +681,9 @@ static bool gen_insn(DC *d)
         call(d, &hi_cpuid, -1, 1);
         return true;
     case X86_M_RDTSC:
+        if ((d->flags >> TBF_CPL_SHIFT) & 3) {
+            call(d, &hi_check_tsd, -1, 1);      /* CR4.TSD (SDM Vol 2B RDTSC) */
+        }
         call(d, &hi_rdtsc, -1, 1);
         return true;
     case X86_M_RDMSR:

@@ -7,7 +7,8 @@
  * of segment loads and stack switches; a contributory fault while delivering
  * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
  * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate; v86 mode
- * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND.
+ * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
+ * RDTSC at CPL 3 with CR4.TSD.
  *
  * Every exception or interrupt lands in one stub that records the frame and
  * resumes the ring-0 code that armed it (try_call), whatever ring it came from.
@@ -131,7 +132,7 @@ __asm__(
     "    iret\n"
     /* Ring 3 programs: each ends in INT 0x80 (or faults on the way). */
     ".globl u_basic, u_hlt, u_cli, u_io, u_io_bad, u_gate, u_gate_ret, u_gate1\n"
-    ".globl u_sysenter, u_lar\n"
+    ".globl u_sysenter, u_lar, u_rdtsc\n"
     "u_basic:\n"
     "    movl $0x1234, u_mark\n"
     "    movl $0xaa, %eax\n"
@@ -168,6 +169,10 @@ __asm__(
     "1:  movl %cs, %eax\n"
     "    movl %eax, u_cs_after\n"
     "    movl $0xee, %eax\n"
+    "    int $0x80\n"
+    "u_rdtsc:\n"
+    "    rdtsc\n"
+    "    movl $0x99, %eax\n"
     "    int $0x80\n"
     "u_lar:\n"
     "    movl $0x08, %eax\n"
@@ -272,6 +277,7 @@ __asm__(
 extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
+extern char u_rdtsc[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -413,6 +419,14 @@ static void test_ring3(void)
     run_user(u_io, 0x3002);
     check("io IOPL3", got_vec, 0x80);
     check("io IOPL3 eax", got_eax, 0xcc);
+
+    run_user(u_rdtsc, 0x2);
+    check("ring3 RDTSC", got_eax, 0x99);
+    __asm__ volatile("movl %%cr4, %%eax; orl $4, %%eax; movl %%eax, %%cr4" : : : "eax");
+    run_user(u_rdtsc, 0x2);
+    check("ring3 RDTSC with CR4.TSD: #GP", got_vec, 13);
+    check("ring3 RDTSC with CR4.TSD: eip", got_eip, (u32)u_rdtsc);
+    __asm__ volatile("movl %%cr4, %%eax; andl $~4, %%eax; movl %%eax, %%cr4" : : : "eax");
 
     run_user(u_lar, 0x2);
     check("ring3 LAR ZF (DPL0, DPL3)", u_lar_ok, 0x0100);
