@@ -946,7 +946,8 @@ static void iret_to_v86(CPUX86State *env, SegStack *k, uint64_t ip, uint32_t cs,
     env->rip = ip & 0xffff;
 }
 
-void helper_iret(CPUX86State *env, uint64_t lg)
+/* next: the EIP a task return saves for the outgoing task. */
+void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next)
 {
     uintptr_t ra = RA(env);
     int size = 1 << lg, cpl = x86_cpl(env);
@@ -983,7 +984,7 @@ void helper_iret(CPUX86State *env, uint64_t lg)
         }
         /* Return to the task in the back link (§7.3, step 1 for IRET). */
         uint32_t back = kld(env, env->tr.base, 2, ra);
-        task_switch(env, back, TS_IRET, env->rip + 1, 0, ra);
+        task_switch(env, back, TS_IRET, next, 0, ra);
         return;
     }
     SegStack k = stack_cur(env, cur_mmu(env));

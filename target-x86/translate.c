@@ -69,7 +69,7 @@ static const TCGHelperInfo hi_check_tsd = TCG_HELPER_INFO(helper_check_tsd, RAIS
 static const TCGHelperInfo hi_lcall =
     TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
-static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q);
+static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q, Q);
 const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
@@ -738,7 +738,7 @@ static bool gen_insn(DC *d)
         return true;
     case X86_M_IRET:
         st_rip(d, d->eip);
-        call(d, &hi_iret, -1, 2, cst(d, lg_of(osz)));
+        call(d, &hi_iret, -1, 3, cst(d, lg_of(osz)), cst(d, d->next & eip_mask(d)));
         gen_exit(d);
         return true;
     case X86_M_INT:
