@@ -6,7 +6,8 @@
  * segments the caller may not use become null); #GP/#NP/#SS/#TS error codes
  * of segment loads and stack switches; a contributory fault while delivering
  * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
- * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate; v86 mode
+ * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate, with the
+ * LDT each task names; v86 mode
  * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
  * RDTSC at CPL 3 with CR4.TSD.
  *
@@ -26,7 +27,8 @@
 #define TSS2 0x48
 #define CGATE1 0x50     /* call gate, DPL 3 -> C1SEG */
 #define TGATE 0x58      /* task gate, DPL 0 -> TSS2 */
-#define NGDT 12
+#define LDTSEL 0x60     /* task 2's LDT: one data segment based at ldt_word */
+#define NGDT 13
 
 struct tss32 {
     u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -57,7 +59,9 @@ volatile u32 user_fn, user_eflags, user_stack_top;
 volatile u32 u_mark, u_esp_after, u_es_after, u_cs_after, u_lar_ok, u_lar_val;
 volatile u32 g_frame[6], g_esp, g_cs;
 volatile u32 s_cs, s_ss, s_esp;
-volatile u32 t2_mode, t2_runs, t2_flags, t2_tr;
+volatile u32 t2_mode, t2_runs, t2_flags, t2_tr, t2_ldtr, t2_ldtval;
+static u64 ldt[1] __attribute__((aligned(8)));
+volatile u32 ldt_word = 0xfeedf00d;
 volatile u32 v86_ip, v86_flags;
 
 int try_call(void (*fn)(void));
@@ -221,6 +225,12 @@ __asm__(
     "    popl t2_flags\n"
     "    str %eax\n"
     "    movl %eax, t2_tr\n"
+    "    sldt %eax\n"
+    "    movl %eax, t2_ldtr\n"
+    "    movw $0x04, %ax\n"                 /* LDT index 0 */
+    "    movw %ax, %gs\n"
+    "    movl %gs:0, %eax\n"
+    "    movl %eax, t2_ldtval\n"
     "    cmpl $1, t2_mode\n"
     "    je 1f\n"
     "    iret\n"
@@ -343,6 +353,8 @@ static void setup(void)
     gdt[TSS2 >> 3] = seg_desc((u32)&tss2, sizeof(tss2) - 1, 0x89, 0);
     gdt[CGATE1 >> 3] = gate_desc(C1SEG, (u32)k_c1, 0xec, 0);
     gdt[TGATE >> 3] = gate_desc(TSS2, 0, 0x85, 0);
+    gdt[LDTSEL >> 3] = seg_desc((u32)ldt, sizeof(ldt) - 1, 0x82, 0);
+    ldt[0] = seg_desc((u32)&ldt_word, 3, 0x93, 0x4);
     gdtr.limit = sizeof(gdt) - 1;
     gdtr.base = (u32)gdt;
     __asm__ volatile("lgdt %0\n\t"
@@ -382,6 +394,7 @@ static void setup(void)
     tss2.cs = KCS;
     tss2.ss = tss2.ds = tss2.es = tss2.fs = tss2.gs = KDS;
     tss2.iomap = sizeof(tss2);
+    tss2.ldt = LDTSEL;
 
     /* SYSENTER: CS 0x08 (SS 0x10); SYSEXIT: CS 0x1b, SS 0x23. */
     __asm__ volatile("wrmsr" : : "c"(0x174), "a"(KCS), "d"(0));
@@ -551,6 +564,11 @@ static void test_tasks(void)
     check("CALL task: NT set", t2_flags & 0x4000, 0x4000);
     check("CALL task: TR", t2_tr & 0xffff, TSS2);
     check("CALL task: back link", tss2.link, TSS1);
+    check("CALL task: LDTR from the TSS", t2_ldtr & 0xffff, LDTSEL);
+    check("CALL task: LDT segment", t2_ldtval, 0xfeedf00d);
+    u32 ldtr;
+    __asm__ volatile("sldt %0" : "=r"(ldtr));
+    check("IRET task: task 1's LDTR (null)", ldtr & 0xffff, 0);
     check("IRET task: TSS2 available", desc_type(TSS2), 9);
     check("IRET task: TSS1 busy", desc_type(TSS1), 11);
     __asm__ volatile("pushfl; popl %0" : "=r"(fl));
