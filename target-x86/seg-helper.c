@@ -278,14 +278,13 @@ static void load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra)
             ss_null(env, sel);
             return;
         }
-        /* A null data segment faults on use (not modelled: no limit checks);
-         * 64-bit mode keeps FS/GS bases usable, which is why base survives. */
+        /* A null data segment faults on use (not modelled: no limit checks).
+         * The base is cleared too, FS/GS included, as Intel CPUs do (Linux
+         * probes this: X86_BUG_NULL_SEG is the AMD behaviour). */
         sc->selector = sel;
         sc->flags = 0;
         sc->limit = 0;
-        if (seg != R_FS && seg != R_GS) {
-            sc->base = 0;
-        }
+        sc->base = 0;
         return;
     }
     uint64_t d = desc_read(env, sel, EXC_GP, 0, ra);
