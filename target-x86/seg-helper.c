@@ -1399,11 +1399,13 @@ void helper_syscall(CPUX86State *env, uint64_t next)
         x86_raise(env, EXC_UD, 0, RA(env));
     }
     if (lma(env)) {
+        /* LSTAR from 64-bit mode, CSTAR from compatibility mode (chosen
+         * before CS becomes the 64-bit kernel segment). */
+        env->rip = code64(env) ? env->lstar : env->cstar;
         env->regs[R_ECX] = next;
         env->regs[R_R11] = fl & ~(uint64_t)RF_MASK;
         flat_seg(&env->segs[R_CS], sel & 0xfffc, true, 0, true);
         flat_seg(&env->segs[R_SS], (sel + 8) & 0xfffc, false, 0, false);
-        env->rip = code64(env) ? env->lstar : env->cstar;
         fl &= ~(env->fmask | RF_MASK);
     } else {
         /* Legacy mode (AMD): EIP from STAR[31:0]. */

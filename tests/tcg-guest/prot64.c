@@ -4,7 +4,8 @@
  * SYSCALL/SYSRET selector layout, a 64-bit TSS with RSP0 and IST1, a 64-bit
  * IDT and user-accessible page tables, then the 64-bit assembly below checks:
  * SYSCALL #UD without EFER.SCE; IRETQ to ring 3; SYSCALL (RCX, R11, FMASK,
- * STAR selectors) and SYSRETQ/SYSRETL to 64-bit and compatibility mode; INT
+ * STAR selectors) and SYSRETQ/SYSRETL to 64-bit and compatibility mode;
+ * SYSCALL from compatibility mode through CSTAR; INT
  * from ring 3 and from compatibility mode onto RSP0 (16-byte aligned frame);
  * IST; #GP for IRETQ to a non-canonical RIP; SWAPGS at CPL 0 and its #GP at
  * CPL 3; a 64-bit call gate from ring 3 with LRETQ back to the outer level;
@@ -226,6 +227,9 @@ __asm__(
     "    movl %eax, u_cs\n"
     "    movl $0xbb, %eax\n"
     "    int $0x80\n"
+    "u_compat_sys:\n"
+    "    syscall\n"
+    "u_compat_sys_end:\n"
     "    .code64\n"
     "u_swapgs:\n"
     "    swapgs\n"
@@ -253,9 +257,20 @@ __asm__(
     "    movq $0x82, %r11\n"
     "    cmpl $1, sysret_compat(%rip)\n"
     "    je 1f\n"
+    "    cmpl $2, sysret_compat(%rip)\n"
+    "    je 2f\n"
     "    sysretq\n"
     "1:  movl $u_compat, %ecx\n"
     "    sysretl\n"
+    "2:  movl $u_compat_sys, %ecx\n"
+    "    sysretl\n"
+    "/* CSTAR: SYSCALL from compatibility mode; back to the armed ring 0 code. */\n"
+    "k_cstar:\n"
+    "    movq %rcx, ks_rcx(%rip)\n"
+    "    movl %cs, %eax\n"
+    "    movq %rax, ks_cs(%rip)\n"
+    "    movq k_rsp(%rip), %rsp\n"
+    "    jmp *k_rip(%rip)\n"
     "k_cgate:\n"
     "    movq %rsp, kc_rsp(%rip)\n"
     "    movq 0(%rsp), %rax\n"
@@ -336,6 +351,19 @@ __asm__(
     "    CHECK u_cs(%rip), 0x23, 18\n"
     "    CHECK got_cs(%rip), 0x23, 19\n"
     "    CHECK got_ss(%rip), 0x2b, 20\n"
+    "\n"
+    "    /* SYSCALL from compatibility mode goes to CSTAR. */\n"
+    "    movl $0xc0000083, %ecx\n"
+    "    movl $k_cstar, %eax\n"
+    "    xorl %edx, %edx\n"
+    "    wrmsr\n"
+    "    movl $2, sysret_compat(%rip)\n"
+    "    movq $0, ks_cs(%rip)\n"
+    "    ARM 31f\n"
+    "    jmp enter_user64\n"
+    "31: CHECK ks_cs(%rip), 0x10, 49\n"
+    "    movl $u_compat_sys_end, %edx\n"
+    "    CHECKR ks_rcx(%rip), 50\n"
     "\n"
     "    /* IST1 even without a privilege change. */\n"
     "    ARM 4f\n"
