@@ -32,7 +32,7 @@ void helper_ljmp(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t next);
 void helper_lcall(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t lg,
                   uint64_t next);
 void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm);
-void helper_iret(CPUX86State *env, uint64_t lg);
+void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next);
 void helper_raise(CPUX86State *env, uint64_t vec);
 void helper_int(CPUX86State *env, uint64_t vec, uint64_t next);
 void helper_hlt(CPUX86State *env);

@@ -278,14 +278,13 @@ static void load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra)
             ss_null(env, sel);
             return;
         }
-        /* A null data segment faults on use (not modelled: no limit checks);
-         * 64-bit mode keeps FS/GS bases usable, which is why base survives. */
+        /* A null data segment faults on use (not modelled: no limit checks).
+         * The base is cleared too, FS/GS included, as Intel CPUs do (Linux
+         * probes this: X86_BUG_NULL_SEG is the AMD behaviour). */
         sc->selector = sel;
         sc->flags = 0;
         sc->limit = 0;
-        if (seg != R_FS && seg != R_GS) {
-            sc->base = 0;
-        }
+        sc->base = 0;
         return;
     }
     uint64_t d = desc_read(env, sel, EXC_GP, 0, ra);
@@ -946,7 +945,8 @@ static void iret_to_v86(CPUX86State *env, SegStack *k, uint64_t ip, uint32_t cs,
     env->rip = ip & 0xffff;
 }
 
-void helper_iret(CPUX86State *env, uint64_t lg)
+/* next: the EIP a task return saves for the outgoing task. */
+void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next)
 {
     uintptr_t ra = RA(env);
     int size = 1 << lg, cpl = x86_cpl(env);
@@ -983,7 +983,7 @@ void helper_iret(CPUX86State *env, uint64_t lg)
         }
         /* Return to the task in the back link (§7.3, step 1 for IRET). */
         uint32_t back = kld(env, env->tr.base, 2, ra);
-        task_switch(env, back, TS_IRET, env->rip + 1, 0, ra);
+        task_switch(env, back, TS_IRET, next, 0, ra);
         return;
     }
     SegStack k = stack_cur(env, cur_mmu(env));
@@ -1354,6 +1354,13 @@ void helper_check_iopl(CPUX86State *env)
     }
 }
 
+void helper_check_tsd(CPUX86State *env)
+{
+    if (env->cr[4] & CR4_TSD) {
+        x86_raise(env, EXC_GP, 0, RA(env));
+    }
+}
+
 void helper_popf(CPUX86State *env, uint64_t val, uint64_t lg)
 {
     int size = 1 << lg, cpl = x86_cpl(env);
@@ -1392,11 +1399,13 @@ void helper_syscall(CPUX86State *env, uint64_t next)
         x86_raise(env, EXC_UD, 0, RA(env));
     }
     if (lma(env)) {
+        /* LSTAR from 64-bit mode, CSTAR from compatibility mode (chosen
+         * before CS becomes the 64-bit kernel segment). */
+        env->rip = code64(env) ? env->lstar : env->cstar;
         env->regs[R_ECX] = next;
         env->regs[R_R11] = fl & ~(uint64_t)RF_MASK;
         flat_seg(&env->segs[R_CS], sel & 0xfffc, true, 0, true);
         flat_seg(&env->segs[R_SS], (sel + 8) & 0xfffc, false, 0, false);
-        env->rip = code64(env) ? env->lstar : env->cstar;
         fl &= ~(env->fmask | RF_MASK);
     } else {
         /* Legacy mode (AMD): EIP from STAR[31:0]. */

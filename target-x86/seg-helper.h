@@ -21,6 +21,8 @@ void x86_check_io(CPUX86State *env, uint32_t port, int size, uintptr_t ra);
 void helper_check_iopl(CPUX86State *env);
 /* POPF with the CPL/IOPL rules for which flags may change (SDM Vol 2B POPF). */
 void helper_popf(CPUX86State *env, uint64_t val, uint64_t lg);
+/* RDTSC/RDTSCP at CPL > 0: #GP(0) when CR4.TSD is set. */
+void helper_check_tsd(CPUX86State *env);
 
 void helper_syscall(CPUX86State *env, uint64_t next);
 void helper_sysret(CPUX86State *env, uint64_t lg);

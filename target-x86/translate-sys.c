@@ -21,6 +21,7 @@ static const TCGHelperInfo hi_into = TCG_HELPER_INFO(helper_into, RAISE, V, P, Q
 static const TCGHelperInfo hi_int1 = TCG_HELPER_INFO(helper_int1, RAISE, V, P, Q);
 static const TCGHelperInfo hi_bound = TCG_HELPER_INFO(helper_bound, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_rdtsc_sys = TCG_HELPER_INFO(helper_rdtsc, 0, V, P);
+static const TCGHelperInfo hi_check_tsd = TCG_HELPER_INFO(helper_check_tsd, RAISE, V, P);
 
 /* A helper that changed CS, SS, CPL or the mode: the next block is keyed anew. */
 static void gen_mode_call(DC *d, const TCGHelperInfo *hi, int n, TCGv_i64 a)
@@ -75,6 +76,9 @@ bool x86_gen_sys(DC *d)
         return true;
     }
     case X86_M_RDTSCP:
+        if ((d->flags >> TBF_CPL_SHIFT) & 3) {
+            call(d, &hi_check_tsd, -1, 1);
+        }
         call(d, &hi_rdtsc_sys, -1, 1);
         t = tmp(d);
         tcg_gen_ld32u_i64(s, t, offsetof(CPUX86State, tsc_aux));

@@ -64,10 +64,11 @@ static const TCGHelperInfo hi_load_seg =
 static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_check_iopl = TCG_HELPER_INFO(helper_check_iopl, RAISE, V, P);
 static const TCGHelperInfo hi_popf = TCG_HELPER_INFO(helper_popf, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_check_tsd = TCG_HELPER_INFO(helper_check_tsd, RAISE, V, P);
 static const TCGHelperInfo hi_lcall =
     TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
-static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q);
+static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q, Q);
 const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
 const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
@@ -850,6 +851,9 @@ static bool gen_insn(DC *d)
         call(d, &hi_cpuid, -1, 1);
         return true;
     case X86_M_RDTSC:
+        if ((d->flags >> TBF_CPL_SHIFT) & 3) {
+            call(d, &hi_check_tsd, -1, 1);      /* CR4.TSD (SDM Vol 2B RDTSC) */
+        }
         call(d, &hi_rdtsc, -1, 1);
         return true;
     case X86_M_RDMSR:
@@ -904,7 +908,7 @@ static bool gen_insn(DC *d)
         return true;
     case X86_M_IRET:
         st_rip(d, d->eip);
-        call(d, &hi_iret, -1, 2, cst(d, lg_of(osz)));
+        call(d, &hi_iret, -1, 3, cst(d, lg_of(osz)), cst(d, d->next & eip_mask(d)));
         gen_exit(d);
         return true;
     case X86_M_INT:

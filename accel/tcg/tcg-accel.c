@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "system/accel.h"
 #include "target-x86/x86-tcg.h"
+#include "target-x86/seg-helper.h"
 #include <setjmp.h>
 
 #define CODE_BUF_SIZE (32 * 1024 * 1024)
@@ -60,6 +61,7 @@ typedef struct TCGCPU {
     unsigned vtlb_next[X86_MMU_MODES];
     int flush_pending;          /* atomic: drop all translations at the next exit */
     int delivering;             /* nested exception depth (double/triple fault) */
+    int first_vec;              /* the exception being delivered when another came */
     bool flushed;               /* translations dropped since the last check */
     TB *spare;                  /* a TB whose translation faulted, for reuse */
     GCond halt_cond;
@@ -231,6 +233,13 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
     TCGTLBEntry *e = &tc->tlb[mmu][idx];
     bool writable;
 
+    /* A non-canonical address in IA-32e mode never translates (#GP(0), raised
+     * by tlb_fill). The fast path compares all 64 bits of the tag, so such
+     * an address always comes here. */
+    if ((env->efer & EFER_LMA) && !x86_canonical(env, addr)) {
+        *err = 0;
+        return NULL;
+    }
     for (int i = 0; i < X86_VTLB_SIZE; i++) {
         TCGTLBEntry *v = &tc->vtlb[mmu][i];
         if (tlb_entry_hit(v, vpage, acc)) {
@@ -283,7 +292,13 @@ static TCGTLBEntry *tlb_fill(CPUX86State *env, uint64_t addr, int acc, int mmu,
                              uintptr_t ra)
 {
     uint32_t err;
-    TCGTLBEntry *e = tlb_fill_nofault(env, addr, acc, mmu, &err);
+    TCGTLBEntry *e;
+
+    /* SDM Vol 3 §3.3.7.1 (the stack's #SS(0) is not told apart). */
+    if ((env->efer & EFER_LMA) && !x86_canonical(env, addr)) {
+        x86_raise(env, 13, 0, ra);
+    }
+    e = tlb_fill_nofault(env, addr, acc, mmu, &err);
     if (!e) {
         env->cr[2] = addr;
         x86_raise(env, 14, err, ra);
@@ -457,6 +472,12 @@ size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
         uint32_t err;
         bool writable;
         size_t chunk = MIN(len - done, 4096 - (a & 0xfff));
+        if ((env->efer & EFER_LMA) && !x86_canonical(env, a)) {
+            if (done == 0 && must_first) {
+                x86_raise(env, 13, 0, 0);
+            }
+            break;
+        }
         if (!x86_mmu_translate(env, mem, a, X86_ACC_FETCH, cur_mmu(env) == 1, &paddr,
                                &writable, &err)) {
             if (done == 0 && must_first) {
@@ -718,7 +739,14 @@ static void deliver(TCGCPU *tc)
         tc->delivering = 0;
         return;
     }
-    if (tc->delivering >= 2 || (tc->delivering == 1 && vec == 8)) {
+    /* A fault while delivering: Table 6-5 (x86_nested_exception) says whether
+     * it becomes #DF or is delivered on its own; a fault while delivering #DF
+     * shuts down (SDM Vol 3 §6.15, interrupt 8). */
+    if (tc->delivering && tc->first_vec != 8 &&
+        x86_nested_exception(tc->first_vec, vec) != 8) {
+        tc->delivering = 0;
+    }
+    if (tc->delivering >= 2 || (tc->delivering == 1 && tc->first_vec == 8)) {
         log_mask(LOG_RESET, "tcg: vCPU %d: triple fault\n", tc->cpu->index);
         Machine *m = tc->cpu->machine;
         machine_lock(m);
@@ -734,6 +762,7 @@ static void deliver(TCGCPU *tc)
         env->tcg_has_error = true;
     }
     tc->delivering++;
+    tc->first_vec = vec;
     log_mask(LOG_INT, "tcg: vCPU %d: exception %d error %#x at %04x:%#" PRIx64 "\n",
              tc->cpu->index, vec, env->tcg_error_code, env->segs[R_CS].selector,
              env->rip);
@@ -834,17 +863,12 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
             if (env->tcg_exception == EXCP_HLT) {
                 continue;
             }
-            if (sigsetjmp(tc->jb, 0) == 0) {
-                deliver(tc);
-            } else {
-                /* A fault while delivering: deliver() escalates on the next try. */
-                if (env->tcg_exception != EXCP_HLT && env->tcg_exception != EXCP_EXIT) {
-                    if (sigsetjmp(tc->jb, 0) == 0) {
-                        deliver(tc);
-                    } else {
-                        tc->delivering = 2;
-                        deliver(tc);
-                    }
+            /* A fault while delivering comes back here; deliver() escalates
+             * (#DF, then shutdown), so this ends. */
+            while (env->tcg_exception != EXCP_HLT && env->tcg_exception != EXCP_EXIT) {
+                if (sigsetjmp(tc->jb, 0) == 0) {
+                    deliver(tc);
+                    break;
                 }
             }
             continue;
