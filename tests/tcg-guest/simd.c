@@ -61,7 +61,7 @@ typedef union Vec {
 
 typedef void (*VecFn)(Vec *d, const Vec *s);
 
-#define NV 16
+#define NV 24
 static Vec vals[NV];
 static Vec unaligned_buf[3];
 
@@ -161,6 +161,22 @@ static void init_vals(void)
         vals[v].q[0] = counts[v - 11];
         vals[v].l[2] = rnd() & 0x7f7f7f7f;
         vals[v].l[3] = rnd();
+    }
+    /* Lanes near the saturation and sign boundaries (0x7e-0x81 in the top
+     * byte of each lane), and more random ones. */
+    for (int v = 16; v < 20; v++) {
+        for (int i = 0; i < 16; i++) {
+            u32 r = rnd();
+            vals[v].b[i] = (i & 1) ? 0x7e + (r & 3) : (u8)(r >> 8);
+            if (v & 1) {
+                vals[v].b[i] ^= 0xff;
+            }
+        }
+    }
+    for (int v = 20; v < NV; v++) {
+        for (int i = 0; i < 4; i++) {
+            vals[v].l[i] = rnd() ^ (rnd() << 7);
+        }
     }
 }
 
