@@ -3,9 +3,9 @@
  * Vol 2 instruction pages), plus POPCNT and CRC32. Called from x86_gen_sse()
  * for the mnemonics it does not handle itself.
  *
- * The moves, the bitwise ops, PADDQ/PSUBQ, PCMPEQB/W/D and PMOVMSKB are built
- * inline from two 64-bit halves: they are what string functions (strlen,
- * memchr, memcpy) spend their time in. Everything else is one call of
+ * The moves, the bitwise ops, PADDB/W/D/Q, PSUBB/W/D/Q, PMINUB/PMAXUB,
+ * PCMPEQB/W/D and PMOVMSKB are built inline from two 64-bit halves: they are
+ * what string functions (strlen, memchr, strcmp, memcpy) spend their time in. Everything else is one call of
  * helper_simd_op() (simd-helper.c) with env offsets as operands.
  *
  * MMX state (SDM Vol 1 §9.5): every MMX instruction but EMMS sets the x87 TOP
@@ -179,6 +179,59 @@ static void gen_vmove(DC *d, int n)
 
 /* ---- inline ALU ---- */
 
+/* Lane-wise add/subtract and unsigned byte min/max on one 64-bit half, as
+ * bit operations on whole words (lanes of w bits, h their top bits): the
+ * low w-1 bits of each lane are added with the top bits masked off, so no
+ * carry leaves a lane, then the top bits are fixed up. */
+static void gen_swar(DC *d, int mnem, TCGv_i64 r, TCGv_i64 a, TCGv_i64 b)
+{
+    TCGContext *s = d->s;
+    int w = 8;
+    switch (mnem) {
+    case X86_M_PADDW: case X86_M_PSUBW: w = 16; break;
+    case X86_M_PADDD: case X86_M_PSUBD: w = 32; break;
+    default: break;
+    }
+    uint64_t h = w == 8 ? 0x8080808080808080ull
+                 : w == 16 ? 0x8000800080008000ull : 0x8000000080000000ull;
+    TCGv_i64 x = tmp(d), t = tmp(d), u = tmp(d);
+    switch (mnem) {
+    case X86_M_PADDB: case X86_M_PADDW: case X86_M_PADDD:
+        /* ((a & ~h) + (b & ~h)) ^ ((a ^ b) & h) */
+        tcg_gen_andi_i64(s, t, a, ~h);
+        tcg_gen_andi_i64(s, u, b, ~h);
+        tcg_gen_add_i64(s, t, t, u);
+        tcg_gen_xor_i64(s, x, a, b);
+        tcg_gen_andi_i64(s, x, x, h);
+        tcg_gen_xor_i64(s, r, t, x);
+        return;
+    default:
+        break;
+    }
+    /* Difference: ((a | h) - (b & ~h)) ^ ((a ^ ~b) & h); bit w-1 of
+     * (a | h) - (b & ~h) is the complement of the borrow into it. */
+    tcg_gen_ori_i64(s, t, a, h);
+    tcg_gen_andi_i64(s, u, b, ~h);
+    tcg_gen_sub_i64(s, t, t, u);
+    tcg_gen_xor_i64(s, x, a, b);
+    tcg_gen_andc_i64(s, u, cst(d, h), x);           /* (a ^ ~b) & h */
+    tcg_gen_xor_i64(s, t, t, u);                    /* t = a - b per lane */
+    if (mnem != X86_M_PMINUB && mnem != X86_M_PMAXUB) {
+        tcg_gen_mov_i64(s, r, t);
+        return;
+    }
+    /* Borrow out of each byte (a < b): (~a & b) | (~(a ^ b) & diff), top bit;
+     * widened to a byte mask m, min = b ^ ((a ^ b) & m), max = a ^ (...). */
+    tcg_gen_andc_i64(s, u, b, a);
+    tcg_gen_andc_i64(s, t, t, x);
+    tcg_gen_or_i64(s, u, u, t);
+    tcg_gen_andi_i64(s, u, u, h);
+    tcg_gen_shri_i64(s, u, u, 7);
+    tcg_gen_muli_i64(s, u, u, 0xff);
+    tcg_gen_and_i64(s, u, u, x);
+    tcg_gen_xor_i64(s, r, mnem == X86_M_PMINUB ? b : a, u);
+}
+
 static void gen_logic(DC *d, int n)
 {
     TCGContext *s = d->s;
@@ -198,6 +251,11 @@ static void gen_logic(DC *d, int n)
         case X86_M_PXOR: tcg_gen_xor_i64(s, r[h], a, b[h]); break;
         case X86_M_PADDQ: tcg_gen_add_i64(s, r[h], a, b[h]); break;
         case X86_M_PSUBQ: tcg_gen_sub_i64(s, r[h], a, b[h]); break;
+        case X86_M_PADDB: case X86_M_PADDW: case X86_M_PADDD:
+        case X86_M_PSUBB: case X86_M_PSUBW: case X86_M_PSUBD:
+        case X86_M_PMINUB: case X86_M_PMAXUB:
+            gen_swar(d, in->mnem, r[h], a, b[h]);
+            break;
         default: {
             /* PCMPEQB/W/D: lanes of w bits; x = a ^ b is zero in equal lanes.
              * (x & 7F..) + 7F.. sets a lane's top bit iff its low bits are
@@ -455,6 +513,9 @@ bool x86_gen_simd_int(DC *d)
     case X86_M_PAND: case X86_M_PANDN: case X86_M_POR: case X86_M_PXOR:
     case X86_M_PADDQ: case X86_M_PSUBQ:
     case X86_M_PCMPEQB: case X86_M_PCMPEQW: case X86_M_PCMPEQD:
+    case X86_M_PADDB: case X86_M_PADDW: case X86_M_PADDD:
+    case X86_M_PSUBB: case X86_M_PSUBW: case X86_M_PSUBD:
+    case X86_M_PMINUB: case X86_M_PMAXUB:
         gen_logic(d, mmx ? 1 : 2);
         return true;
     case X86_M_PMOVMSKB:

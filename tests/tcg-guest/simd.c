@@ -61,7 +61,7 @@ typedef union Vec {
 
 typedef void (*VecFn)(Vec *d, const Vec *s);
 
-#define NV 16
+#define NV 24
 static Vec vals[NV];
 static Vec unaligned_buf[3];
 
@@ -161,6 +161,22 @@ static void init_vals(void)
         vals[v].q[0] = counts[v - 11];
         vals[v].l[2] = rnd() & 0x7f7f7f7f;
         vals[v].l[3] = rnd();
+    }
+    /* Lanes near the saturation and sign boundaries (0x7e-0x81 in the top
+     * byte of each lane), and more random ones. */
+    for (int v = 16; v < 20; v++) {
+        for (int i = 0; i < 16; i++) {
+            u32 r = rnd();
+            vals[v].b[i] = (i & 1) ? 0x7e + (r & 3) : (u8)(r >> 8);
+            if (v & 1) {
+                vals[v].b[i] ^= 0xff;
+            }
+        }
+    }
+    for (int v = 20; v < NV; v++) {
+        for (int i = 0; i < 4; i++) {
+            vals[v].l[i] = rnd() ^ (rnd() << 7);
+        }
     }
 }
 
@@ -800,7 +816,7 @@ static void expect_vec(const char *what, u32 want)
     do {                                                                          \
         exc_vec = 0xff;                                                           \
         __asm__ volatile("movl $1f, exc_resume\n\t" insn "\n1:"                   \
-                         : : __VA_ARGS__ : "memory", "cc", "eax", "ecx");                \
+                         : : __VA_ARGS__ : "memory", "cc", "eax", "ecx", "edx");  \
         expect_vec(what, want);                                                   \
     } while (0)
 
@@ -853,6 +869,13 @@ static void run_fault_checks(void)
     TRY("pcmpistri misaligned", 0xff, "pcmpistri $0, (%0), %%xmm1", "r"(mis));
     TRY("pmovzxbw misaligned", 0xff, "pmovzxbw (%0), %%xmm1", "r"(mis));
     TRY("mmx paddb misaligned", 0xff, "paddb (%0), %%mm1\n\temms", "r"(mis));
+    TRY("movntdqa misaligned", 13, "movntdqa (%0), %%xmm1", "r"(mis));
+    TRY("palignr misaligned", 13, "palignr $3, (%0), %%xmm1", "r"(mis));
+    TRY("pcmpestrm misaligned", 0xff,
+        "xorl %%eax, %%eax\n\txorl %%edx, %%edx\n\tpcmpestrm $0, (%0), %%xmm1", "r"(mis));
+    /* LOCK is #UD on every MMX/SSE instruction (SDM Vol 2A §2.1.1). */
+    TRY("lock paddb", 6, ".byte 0xf0, 0x66, 0x0f, 0xfc, 0xc1", "r"(0));
+    TRY("lock pxor mem", 6, ".byte 0xf0, 0x0f, 0xef, 0x0b\n\temms", "b"(unaligned_buf));
 
     /* CR0.TS: #NM for MMX and SSE (SDM Vol 3 Table 2-2, §12.1). */
     write_cr0(cr0 | 8);
@@ -863,12 +886,17 @@ static void run_fault_checks(void)
     write_cr0(cr0);
     TRY("popcnt, TS clear", 0xff, "popcnt %0, %%eax", "r"(0));
 
-    /* CR0.EM: #UD for MMX and SSE; CRC32/POPCNT are integer instructions. */
-    write_cr0(cr0 | 4 | 8);
+    /* CR0.EM: #UD for MMX and SSE, with or without CR0.TS (SDM Vol 3
+     * Table 2-2); CRC32/POPCNT are integer instructions. */
+    write_cr0(cr0 | 4);
     TRY("paddb xmm, EM", 6, "paddb %%xmm2, %%xmm1", "r"(0));
-    TRY("pxor mm, EM", 6, "pxor %%mm2, %%mm1", "r"(0));
-    TRY("popcnt, EM", 0xff, "popcnt %0, %%eax", "r"(1));
-    TRY("crc32, EM", 0xff, "crc32b %b0, %%eax", "q"(1));
+    TRY("paddb mm, EM", 6, "paddb %%mm2, %%mm1", "r"(0));
+    TRY("emms, EM", 6, "emms", "r"(0));
+    write_cr0(cr0 | 4 | 8);
+    TRY("paddb xmm, EM+TS", 6, "paddb %%xmm2, %%xmm1", "r"(0));
+    TRY("pxor mm, EM+TS", 6, "pxor %%mm2, %%mm1", "r"(0));
+    TRY("popcnt, EM+TS", 0xff, "popcnt %0, %%eax", "r"(1));
+    TRY("crc32, EM+TS", 0xff, "crc32b %b0, %%eax", "q"(1));
     write_cr0(cr0);
 
     /* CR4.OSFXSR clear: SSE forms #UD, MMX forms run. */
