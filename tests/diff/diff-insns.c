@@ -417,12 +417,13 @@ static void emit_mem(Enc *e, DiffRng *r, int mode, int reg, int need, MemOp *m)
     }
 }
 
-static void fix_rip(Enc *e, const MemOp *m, int blob_off)
+/* code_off: where the case's code (e->p[0]) lies in the blob */
+static void fix_rip(Enc *e, const MemOp *m, int code_off)
 {
     if (m->rip_disp_at < 0) {
         return;
     }
-    int64_t next = DIFF_CODE + blob_off + e->len;
+    int64_t next = DIFF_CODE + code_off + e->len;
     emit_imm(&(Enc){ e->p + m->rip_disp_at, 0 }, (uint64_t)(DIFF_MEM + m->addr - next), 4);
 }
 
@@ -650,7 +651,7 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit_imm(e, edge_value(r), 4);
         }
         in->reg = reg;
-        fix_rip(e, &m, blob_off + start);
+        fix_rip(e, &m, blob_off - start);
         break;
     }
     case F_MODRM: {
@@ -703,7 +704,7 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             in->count = 1;
             in->has_count = true;
         }
-        fix_rip(e, &m, blob_off + start);
+        fix_rip(e, &m, blob_off - start);
         if (t->attr & A_DIV) {
             /* Dividend high half: zero or the sign of the low half, mostly,
              * so that the quotient fits; a case that still faults on the

@@ -66,6 +66,13 @@ static const KnownFail known_fails[] = {
     { 32, "aas", "BCD adjust: #UD under bt86" },
     { 32, "aam imm8", "BCD adjust: #UD under bt86" },
     { 32, "aad imm8", "BCD adjust: #UD under bt86" },
+    /* Prologue, then 0f 04 (no such opcode): #UD, right. The guest writes
+     * 90 90 over it and calls again: #UD again. The block's byte range
+     * (out->size in x86_translate_block) stops before an instruction that
+     * fails to decode or to translate (AAM...), so a store to its bytes does
+     * not invalidate the block (store_page checks [cp->lo, cp->hi)). UD2,
+     * which translates, is counted and not affected. */
+    { 0, "rewritten #UD", "a block ending in #UD survives a store to the #UD's bytes" },
     { 0, NULL, NULL },
 };
 
@@ -385,6 +392,7 @@ typedef struct Result {
     int nbad;
     int crashes;
     int faults;
+    int ud_first, ud_second;    /* the directed rewritten-#UD check; -2: not seen */
     char *error;                /* the run itself failed */
 } Result;
 
@@ -434,6 +442,9 @@ static void parse_output(const char *out, Run *run, Result *res, csh cs, int mod
                 printf("# exception %u under bt86, none on the host:\n", vec);
                 print_case(cs, &run->gen[idx], &run->cases[idx], mode, NULL, NULL);
             }
+        } else if (sscanf(s, "U %u %u", &idx, &vec) == 2) {
+            res->ud_first = (int)idx;
+            res->ud_second = vec == 0xffffffffu ? -1 : (int)vec;
         } else if (sscanf(s, "S %u", &idx) == 1 && idx < (unsigned)run->ncases) {
             res->skipped[idx] = true;
         } else if (!strncmp(s, "DIFF END", 8)) {
@@ -462,6 +473,7 @@ static int last_traced(const char *out)
 static void run_backend(Host *h, Run *run, const char *bt86, const char *guest,
                         const char *backend, const char *dir, Result *res, csh cs)
 {
+    res->ud_first = res->ud_second = -2;
     res->bad = g_new0(bool, run->ncases);
     res->skipped = g_new0(bool, run->ncases);
     int first = 0, reported = 0;
@@ -569,7 +581,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < ntm; t++) {
         in_mode += diff_tmpl_in_mode(t, mode);
     }
-    printf("1..%d\n", nb * (in_mode + 1));
+    printf("1..%d\n", nb * (in_mode + 2));
     int point = 0, failed = 0;
     for (int b = 0; b < nb; b++) {
         Result res = { 0 };
@@ -588,6 +600,17 @@ int main(int argc, char **argv)
             printf("not ok %d - %d-bit %s: the planted mismatch (case %d) went unreported%s%s\n",
                    point, mode, backends[b], ncases, res.error ? ": " : "",
                    res.error ? res.error : "");
+        }
+        point++;
+        const KnownFail *kud = known_fail(mode, "rewritten #UD");
+        if (res.ud_first == 6 && res.ud_second == -1) {
+            printf("ok %d - %d-bit %s: a block that raised #UD runs its rewritten bytes%s\n",
+                   point, mode, backends[b], kud ? " (a known failure: fixed?)" : "");
+        } else {
+            printf("not ok %d - %d-bit %s: 0f 04 gave vector %d, the NOPs written over it "
+                   "vector %d (-1: none)%s%s\n", point, mode, backends[b], res.ud_first,
+                   res.ud_second, kud ? " # TODO " : "", kud ? kud->why : "");
+            failed += !kud;
         }
         for (int t = 0; t < ntm; t++) {
             const char *name = diff_tmpl_name(t);
@@ -617,7 +640,7 @@ int main(int argc, char **argv)
                        name, mode, backends[b], bad, total, k->why);
             } else if (ok) {
                 printf("ok %d - %s %d-bit %s: %d cases agree%s\n", point, name, mode,
-                       backends[b], total, k ? " (known failure no longer fails)" : "");
+                       backends[b], total, k ? " (a known failure, not hit by these cases)" : "");
             } else {
                 failed++;
                 printf("not ok %d - %s %d-bit %s: %d of %d cases differ%s%s\n", point, name,
