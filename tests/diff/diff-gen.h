@@ -26,6 +26,8 @@ typedef struct DiffInsn {
     uint32_t mem_addr;
     bool byte_regs_high;    /* byte registers 4-7 are AH..BH */
     int cc;                 /* condition code, or -1 */
+    uint8_t op;             /* LOOP family: the opcode */
+    bool addr32;            /* LOOP family: 67 prefix (ECX in 64-bit mode) */
     bool has_count;         /* shift count known statically */
     uint8_t count;
 } DiffInsn;

@@ -45,6 +45,12 @@ enum {
     F_PUSHPOP,      /* PUSH r; POP r2 */
     F_LEA,          /* LEA with any addressing form */
     F_MOFFS,        /* MOV AL/eAX to or from an absolute address (A0-A3) */
+    F_CALLPOP,      /* CALL to the next instruction; POP r */
+    F_LOOP,         /* LOOP/LOOPE/LOOPNE/JrCXZ over an ADD imm8 to a register */
+    F_ENTERLEAVE,   /* ENTER imm16, level; LEAVE */
+    F_PUSHPOPM,     /* PUSH m; POP m (POP computes an RSP-based address after
+                     * incrementing RSP, SDM Vol 2B POP) */
+    F_XLAT,
 };
 
 enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
@@ -64,10 +70,10 @@ enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
 #define A_DIV       0x0800  /* divide: bias RDX so that most cases do not fault */
 #define A_BITOFF    0x1000  /* bit offset register kept near the memory operand */
 #define A_NOREGW    0x2000  /* writes no register (reg field may be anything) */
-#define A_ACCDEF    0x4000  /* AL/AX: no 8-bit REX freedom (AAM, DAA...) */
+#define A_RM64      0x4000  /* r/m is 8 bytes (CMPXCHG8B) */
 
 enum {
-    DYN_NONE, DYN_SHIFT, DYN_ROT, DYN_RCX, DYN_SHXD, DYN_BSX, DYN_JCC,
+    DYN_NONE, DYN_SHIFT, DYN_ROT, DYN_RCX, DYN_SHXD, DYN_BSX, DYN_JCC, DYN_LOOP,
 };
 
 typedef struct Tmpl {
@@ -195,11 +201,21 @@ static const Tmpl tmpls[] = {
     { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
     { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
     { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
+    { "cmpxchg8b m64", F_MODRM, 0, 0xc7, 1, IMM_NONE, S32, A_0F | A_MEM | A_RM64, 0, ZF, 0, 0 },
     /* condition codes */
     { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NONE, S8, A_0F | A_CC, 0, 0, 0, 0 },
     { "cmovcc r,r/m", F_MODRM, 0, 0x40, R, IMM_NONE, SV, A_0F | A_CC, 0, 0, 0, 0 },
     { "jcc rel8", F_JCC, 0x70, 0, 0, IMM_NONE, S32, A_CC, 0, 0, 0, DYN_JCC },
     { "jcc rel32", F_JCC, 0x80, 0, 0, IMM_NONE, S32, A_CC | A_0F, 0, 0, 0, DYN_JCC },
+    { "loop rel8", F_LOOP, 0xe2, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "loope rel8", F_LOOP, 0xe1, 0, 0, IMM_NONE, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "loopne rel8", F_LOOP, 0xe0, 0, 0, IMM_NONE, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "jrcxz rel8", F_LOOP, 0xe3, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "call next; pop r", F_CALLPOP, 0, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
+    { "enter n,0; leave", F_ENTERLEAVE, 0, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
+    { "enter n,1-3; leave", F_ENTERLEAVE, 1, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
+    { "push m; pop m", F_PUSHPOPM, 0, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "xlat", F_XLAT, 0xd7, 0, 0, IMM_NONE, S32, A_SOLO, 0, 0, 0, 0 },
     /* moves and extensions */
     { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
     { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
@@ -577,6 +593,75 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         in->reg = b;
         break;
     }
+    case F_CALLPOP: {
+        int reg = pick_reg(r, mode, false, rex);
+        emit(e, 0xe8);
+        emit_imm(e, 0, 4);
+        if (reg >= 8) {
+            emit(e, 0x41);
+        }
+        emit(e, (uint8_t)(0x58 + (reg & 7)));
+        in->reg = reg;
+        break;
+    }
+    case F_LOOP: {
+        int reg = pick_reg(r, mode, false, rex);
+        in->op = t->op8;
+        in->addr32 = mode == 64 && rnd(r, 4) == 0;
+        in->size = mode == 64 ? 8 : 4;      /* the count register's width */
+        uint8_t add[4];
+        int n = 0;
+        if (rex) {
+            add[n++] = (uint8_t)(0x48 | (reg >> 3));
+        }
+        add[n++] = 0x83;
+        add[n++] = (uint8_t)(0xc0 | (reg & 7));
+        add[n++] = (uint8_t)diff_rand(r);
+        if (in->addr32) {
+            emit(e, 0x67);
+        }
+        emit(e, t->op8);
+        emit(e, (uint8_t)n);
+        for (int i = 0; i < n; i++) {
+            emit(e, add[i]);
+        }
+        if (rnd(r, 2)) {
+            regs[1] = rnd(r, 3) | (diff_rand(r) & ~0xffffffffull & -(uint64_t)rnd(r, 2));
+        }
+        in->reg = reg;
+        break;
+    }
+    case F_ENTERLEAVE:
+        emit(e, 0xc8);
+        emit_imm(e, rnd(r, 0x41), 2);
+        emit(e, (uint8_t)(t->op8 ? 1 + rnd(r, 3) : 0));     /* nesting level */
+        emit(e, 0xc9);
+        break;
+    case F_PUSHPOPM: {
+        /* PUSH/POP m: 64-bit or 16-bit in 64-bit mode, 32 or 16 otherwise */
+        int bytes = s == S16 ? 2 : mode == 64 ? 8 : 4;
+        MemOp m1, m2;
+        if (s == S16) {
+            emit(e, 0x66);
+        }
+        emit(e, 0xff);
+        emit_mem(e, r, mode, 6, bytes, &m1);
+        fix_rip(e, &m1, blob_off - start);
+        if (s == S16) {
+            emit(e, 0x66);
+        }
+        emit(e, 0x8f);
+        emit_mem(e, r, mode, 0, bytes, &m2);
+        fix_rip(e, &m2, blob_off - start);
+        break;
+    }
+    case F_XLAT:
+        regs[3] = DIFF_MEM;
+        if (mode == 64 && rnd(r, 2)) {
+            emit(e, 0x48);
+        }
+        emit(e, 0xd7);
+        break;
     case F_MOFFS: {
         /* the address is 8 bytes in 64-bit mode, 4 in 32-bit mode */
         uint32_t addr = DIFF_MEM + rnd(r, DIFF_MEM_SIZE - size_bytes(s) + 1);
@@ -655,7 +740,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         break;
     }
     case F_MODRM: {
-        int rm_size = (t->attr & A_RM8) ? S8 : (t->attr & A_RM16) ? S16 : s;
+        int rm_size = (t->attr & A_RM8) ? S8 : (t->attr & A_RM16) ? S16 :
+                      (t->attr & A_RM64) ? S64 : s;
         bool rm_byte_no_rex = rm_size == S8 && !rex;
         bool mem = (t->attr & A_MEM) || (!(t->attr & A_REG) && rnd(r, 2));
         int reg = t->ext != R ? t->ext : pick_reg(r, mode, byte_no_rex, rex);
@@ -829,6 +915,25 @@ void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pr
             eff->wd = ALL;      /* the ADD runs */
         }
         break;
+    case DYN_LOOP: {
+        /* SDM Vol 2A LOOPcc, JrCXZ: the count register is RCX, or ECX with
+         * a 67 prefix / in 32-bit mode; LOOPcc decrements it first. */
+        uint64_t c = pre[1];
+        if (in->addr32 || in->size != 8) {
+            c &= 0xffffffff;
+        }
+        bool z = pre[DIFF_RFLAGS] & ZF, taken;
+        if (in->op == 0xe3) {
+            taken = c == 0;
+        } else {
+            c = (c - 1) & ((in->addr32 || in->size != 8) ? 0xffffffffull : ~0ull);
+            taken = c != 0 && (in->op == 0xe2 || (in->op == 0xe1 ? z : !z));
+        }
+        if (!taken) {
+            eff->wd = ALL;
+        }
+        break;
+    }
     }
 }
 
