@@ -443,6 +443,37 @@ static void fix_rip(Enc *e, const MemOp *m, int code_off)
     emit_imm(&(Enc){ e->p + m->rip_disp_at, 0 }, (uint64_t)(DIFF_MEM + m->addr - next), 4);
 }
 
+/* May this template take a LOCK prefix with a memory destination (SDM Vol 2A
+ * LOCK: ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B DEC INC NEG NOT OR SBB SUB
+ * XOR XADD XCHG)? */
+static bool lockable(const Tmpl *t)
+{
+    uint8_t op = t->opv ? t->opv : t->op8;
+    if (t->form != F_MODRM) {
+        return false;
+    }
+    if (t->attr & A_0F) {
+        return op == 0xc1 || op == 0xb1 || op == 0xc7 || op == 0xab || op == 0xb3 ||
+               op == 0xbb || (op == 0xba && t->ext >= 5);
+    }
+    if (op <= 0x31) {
+        return (op & 7) <= 1 && op != 0x39;
+    }
+    switch (op) {
+    case 0x81:
+    case 0x83:
+        return t->ext != 7;
+    case 0xf7:
+        return t->ext == 2 || t->ext == 3;
+    case 0xff:
+        return t->ext <= 1;
+    case 0x87:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint16_t cc_reads(int cc)
 {
     static const uint16_t rd[8] = { OF, CF, ZF, CF | ZF, SF, PF, SF | OF, SF | OF | ZF };
@@ -746,6 +777,14 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         bool mem = (t->attr & A_MEM) || (!(t->attr & A_REG) && rnd(r, 2));
         int reg = t->ext != R ? t->ext : pick_reg(r, mode, byte_no_rex, rex);
         int rm = mem ? -1 : pick_reg(r, mode, rm_byte_no_rex, rex);
+        if (mem && rnd(r, 8) == 0) {
+            /* a segment override: all flat in 32-bit mode, ignored in 64-bit mode */
+            static const uint8_t seg[] = { 0x26, 0x2e, 0x36, 0x3e };
+            emit(e, seg[rnd(r, 4)]);
+        }
+        if (mem && lockable(t) && rnd(r, 4) == 0) {
+            emit(e, 0xf0);
+        }
         if (s == S16) {
             emit(e, 0x66);
         }
