@@ -59,6 +59,6 @@ int diff_pick_tmpl(DiffRng *r, int mode, bool solo_ok, const bool *exclude);
 int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
                    const bool *no_filler, DiffGenCase *gc);
 void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pre_mem,
-                      DiffEffect *eff);
+                      bool amd_host, DiffEffect *eff);
 
 #endif

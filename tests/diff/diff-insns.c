@@ -74,6 +74,7 @@ enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
 
 enum {
     DYN_NONE, DYN_SHIFT, DYN_ROT, DYN_RCX, DYN_SHXD, DYN_BSX, DYN_JCC, DYN_LOOP,
+    DYN_CMPXCHG,
 };
 
 typedef struct Tmpl {
@@ -200,7 +201,7 @@ static const Tmpl tmpls[] = {
     { "xchg r/m,r", F_MODRM, 0x86, 0x87, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
     { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
     { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
-    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
+    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, DYN_CMPXCHG },
     { "cmpxchg8b m64", F_MODRM, 0, 0xc7, 1, IMM_NONE, S32, A_0F | A_MEM | A_RM64, 0, ZF, 0, 0 },
     /* condition codes */
     { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NONE, S8, A_0F | A_CC, 0, 0, 0, 0 },
@@ -900,7 +901,7 @@ static bool cc_true(int cc, uint64_t fl)
  * register or memory is undefined.
  */
 void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pre_mem,
-                      DiffEffect *eff)
+                      bool amd_host, DiffEffect *eff)
 {
     const Tmpl *t = &tmpls[in->tmpl];
     int bits = in->size * 8;
@@ -952,6 +953,17 @@ void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pr
     case DYN_JCC:
         if (!cc_true(in->cc, pre[DIFF_RFLAGS])) {
             eff->wd = ALL;      /* the ADD runs */
+        }
+        break;
+    case DYN_CMPXCHG:
+        /* A 32-bit CMPXCHG to a register that fails, in 64-bit mode: Intel's
+         * SDM writes the destination back (zero-extending it into bits 63:32),
+         * AMD's APM (and AMD hardware) leaves it alone. bt86 reports
+         * GenuineIntel; on an AMD host the destination is not compared. */
+        if (amd_host && in->size == 4 && !in->mem && in->rm_reg >= 0 &&
+            (pre[0] & 0xffffffff) != reg_value(pre, in->rm_reg, 4, false)) {
+            eff->dest_undef = true;
+            eff->dest_reg = in->rm_reg;
         }
         break;
     case DYN_LOOP: {
