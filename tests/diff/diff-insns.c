@@ -240,6 +240,7 @@ static const Tmpl tmpls[] = {
     { "cmc", F_FIXED, 0xf5, 0, 0, IMM_NONE, S8, 0, CF, CF, 0, 0 },
     { "push imm; popf", F_POPF, 0, 0, 0, IMM_NONE, S32, 0, 0, ALL, 0, 0 },
     { "push r; pop r", F_PUSHPOP, 0, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "push imm; pop r", F_PUSHPOP, 1, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
     /* BCD (not in 64-bit mode) */
     { "daa", F_FIXED, 0x27, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
     { "das", F_FIXED, 0x2f, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
@@ -512,11 +513,17 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         int rep = rnd(r, 3);    /* none, REP (F3), REPNE (F2: only for CMPS/SCAS) */
         bool cmp = t->op8 == 0xa6 || t->op8 == 0xae;
         bool down = rnd(r, 4) == 0;
-        regs[1] = rep ? rnd(r, 9) : edge_value(r);
-        regs[6] = DIFF_MEM + 0x40 + rnd(r, 0x11);
-        regs[7] = DIFF_MEM + 0x80 + rnd(r, 0x11);
+        /* 67 in 64-bit mode: ESI, EDI, ECX only; the upper halves are junk */
+        bool a32 = mode == 64 && rnd(r, 4) == 0;
+        uint64_t junk = a32 ? diff_rand(r) << 32 : 0;
+        regs[1] = (rep ? rnd(r, 9) : edge_value(r)) | junk;
+        regs[6] = (DIFF_MEM + 0x40 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
+        regs[7] = (DIFF_MEM + 0x80 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
         if (down) {
             emit(e, 0xfd);  /* STD; the epilogue's PUSHF records DF, then CLD */
+        }
+        if (a32) {
+            emit(e, 0x67);
         }
         if (s == S16) {
             emit(e, 0x66);
@@ -611,10 +618,21 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         if (s == S16) {
             emit(e, 0x66);
         }
-        if (a >= 8) {
-            emit(e, 0x41);
+        if (t->op8) {
+            /* PUSH imm8 (sign-extended) or imm16/imm32 (sign-extended in 64-bit) */
+            if (rnd(r, 2)) {
+                emit(e, 0x6a);
+                emit(e, (uint8_t)imm_for(r, 1));
+            } else {
+                emit(e, 0x68);
+                emit_imm(e, imm_for(r, 8), s == S16 ? 2 : 4);
+            }
+        } else {
+            if (a >= 8) {
+                emit(e, 0x41);
+            }
+            emit(e, (uint8_t)(0x50 + (a & 7)));
         }
-        emit(e, (uint8_t)(0x50 + (a & 7)));
         if (s == S16) {
             emit(e, 0x66);
         }
