@@ -58,6 +58,7 @@ bool diff_tmpl_in_mode(int t, int mode);
 int diff_pick_tmpl(DiffRng *r, int mode, bool solo_ok, const bool *exclude);
 int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
                    const bool *no_filler, DiffGenCase *gc);
+bool diff_make_directed(int mode, int k, DiffGenCase *gc);
 void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pre_mem,
                       bool amd_host, DiffEffect *eff);
 

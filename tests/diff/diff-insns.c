@@ -1077,3 +1077,124 @@ int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
     }
     return n;
 }
+
+/* ---- directed cases ----
+ *
+ * The carry, overflow and sign boundaries of every operand size, crossed: for
+ * the two-operand ALU forms (op rAX, rDX) both operands, with CF clear and
+ * set; for the shifts and rotates by CL the value against counts around the
+ * operand width. Bits above the operand size hold a fixed pattern, so a
+ * result that fails to merge into (or zero-extend) the register shows.
+ */
+
+#define DIRECTED_JUNK 0x5aa5c33c96699669ull
+
+static const char *const directed_alu[] = {
+    "add r/m,r", "or r/m,r", "adc r/m,r", "sbb r/m,r", "and r/m,r", "sub r/m,r",
+    "xor r/m,r", "cmp r/m,r",
+};
+static const char *const directed_shift[] = {
+    "rol r/m,cl", "ror r/m,cl", "rcl r/m,cl", "rcr r/m,cl", "shl r/m,cl", "shr r/m,cl",
+    "sar r/m,cl",
+};
+#define N_EDGES 6
+#define N_COUNTS 8
+
+static uint64_t directed_edge(int bits, int i)
+{
+    uint64_t top = 1ull << (bits - 1);
+    uint64_t all = bits == 64 ? ~0ull : (1ull << bits) - 1;
+    uint64_t v[N_EDGES] = { 0, 1, top - 1, top, all, top + 1 };
+    return v[i];
+}
+
+static int find_tmpl(const char *name)
+{
+    for (int t = 0; t < NTMPLS; t++) {
+        if (!strcmp(tmpls[t].name, name)) {
+            return t;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Directed case k of this mode into *gc; false once k is past the last one.
+ */
+bool diff_make_directed(int mode, int k, DiffGenCase *gc)
+{
+    int nsizes = mode == 64 ? 4 : 3;
+    int n_alu = 8 * nsizes * N_EDGES * N_EDGES * 2;
+    int n_shift = 7 * nsizes * N_EDGES * N_COUNTS * 2;
+    if (k >= n_alu + n_shift) {
+        return false;
+    }
+    memset(gc, 0, sizeof(*gc));
+    for (int i = 0; i < 16; i++) {
+        gc->in[i] = mode == 64 ? DIRECTED_JUNK : DIRECTED_JUNK & 0xffffffff;
+    }
+    gc->in[4] = DIFF_MEM + 0xe0;
+    gc->in[5] = DIFF_MEM + 0x60;
+    gc->in[DIFF_RFLAGS] = 2 | (k & 1 ? CF : 0);
+    k >>= 1;
+    bool alu = k < n_alu / 2;
+    if (!alu) {
+        k -= n_alu / 2;
+    }
+    int op, size, a, b;
+    if (alu) {
+        b = k % N_EDGES;
+        k /= N_EDGES;
+        a = k % N_EDGES;
+        k /= N_EDGES;
+        size = k % nsizes;
+        op = k / nsizes;
+    } else {
+        b = k % N_COUNTS;
+        k /= N_COUNTS;
+        a = k % N_EDGES;
+        k /= N_EDGES;
+        size = k % nsizes;
+        op = k / nsizes;
+    }
+    int bits = 8 << size;
+    int t = find_tmpl(alu ? directed_alu[op] : directed_shift[op]);
+    const Tmpl *tm = &tmpls[t];
+    uint64_t keep = bits == 64 ? 0 : ~((1ull << bits) - 1);
+    gc->in[0] = (gc->in[0] & keep) | directed_edge(bits, a);
+    if (alu) {
+        gc->in[2] = (gc->in[2] & keep) | directed_edge(bits, b);
+    } else {
+        static const int counts[N_COUNTS] = { 0, 1, 2, -1, 0, 1, 31, 33 };
+        /* -1, +0, +1 around the width for the entries 3-5 */
+        int c = b >= 3 && b <= 5 ? bits + counts[b] : counts[b];
+        gc->in[1] = (gc->in[1] & ~0xffull) | (uint8_t)c;
+    }
+    if (mode != 64) {
+        for (int i = 0; i < 16; i++) {
+            gc->in[i] &= 0xffffffff;
+        }
+    }
+    int n = 0;
+    if (bits == 16) {
+        gc->code[n++] = 0x66;
+    } else if (bits == 64) {
+        gc->code[n++] = 0x48;
+    }
+    gc->code[n++] = bits == 8 ? tm->op8 : tm->opv;
+    gc->code[n++] = (uint8_t)(0xc0 | (alu ? 2 : tm->ext) << 3 | 0);
+    DiffInsn *in = &gc->insns[0];
+    in->tmpl = t;
+    in->len = n;
+    in->size = bits / 8;
+    in->reg = alu ? 2 : -1;
+    in->rm_reg = 0;
+    in->cc = -1;
+    gc->ninsns = 1;
+    gc->code_len = n;
+    gc->primary = t;
+    for (int i = 0; i < DIFF_MEM_SIZE; i++) {
+        gc->mem_in[i] = (uint8_t)(i * 37 + 11);
+    }
+    return true;
+}

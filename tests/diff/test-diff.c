@@ -9,6 +9,10 @@
  *   test-diff --bt86 PATH --guest diff-guest.elf --mode 64|32
  *             [--backend native --backend interp] [--cases N] [--seed S] [--tap]
  *
+ * Directed cases (diff_make_directed: the boundary values of every size,
+ * crossed, for the ALU forms and the shifts by CL) come first; --cases counts
+ * the random ones.
+ *
  * TAP: one test point per instruction template and backend; a template in the
  * known-failure list below is reported "not ok ... # TODO" with its reason.
  * Mismatches print the bytes, Capstone's disassembly, the start state and both
@@ -206,7 +210,8 @@ static bool case_masks(Host *h, const DiffGenCase *gc, uint32_t *flags_mask,
 }
 
 typedef struct Run {
-    int ncases;
+    int ncases;                 /* directed, random, then the planted mismatch */
+    int ndirected;
     DiffGenCase *gen;
     DiffCase *cases;
     int dropped;
@@ -225,14 +230,26 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
             order[nord++] = t;
         }
     }
-    run->gen = g_new0(DiffGenCase, ncases + 1);
-    run->cases = g_new0(DiffCase, ncases + 1);
+    DiffGenCase probe;
+    int ndir = 0;
+    while (diff_make_directed(h->mode, ndir, &probe)) {
+        ndir++;
+    }
+    run->ndirected = ndir;
+    run->gen = g_new0(DiffGenCase, ndir + ncases + 1);
+    run->cases = g_new0(DiffCase, ndir + ncases + 1);
+    ncases += ndir;
     for (int n = 0; n < ncases; n++) {
         DiffGenCase *gc = &run->gen[n];
         DiffCase *c = &run->cases[n];
-        int primary = order[n % nord];
+        int primary = order[(n - ndir) % nord];
         for (int tries = 0;; tries++) {
-            diff_make_case(&rng, h->mode, primary, h->pro_len, no_filler, gc);
+            if (n < ndir) {
+                diff_make_directed(h->mode, n, gc);
+                primary = gc->primary;
+            } else {
+                diff_make_case(&rng, h->mode, primary, h->pro_len, no_filler, gc);
+            }
             uint32_t fm, rm;
             if (case_masks(h, gc, &fm, &rm) &&
                 host_run(h, gc->code, gc->code_len, gc->in, gc->mem_in, c->out, c->mem_out)) {
@@ -244,6 +261,10 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
                 memcpy(c->mem_in, gc->mem_in, sizeof(c->mem_in));
                 memcpy(c->code, gc->code, gc->code_len);
                 break;
+            }
+            if (n < ndir) {
+                fprintf(stderr, "test-diff: directed case %d faults on the host\n", n);
+                exit(1);
             }
             run->dropped++;
             if (tries > 1000) {
@@ -570,11 +591,14 @@ int main(int argc, char **argv)
     }
     Run run = { 0 };
     gint64 t0 = g_get_monotonic_time();
-    generate(&h, &run, (uint64_t)seed, ncases);
+    int nrandom = ncases;
+    generate(&h, &run, (uint64_t)seed, nrandom);
+    ncases = run.ncases - 1;    /* directed and random; the planted one is last */
     gint64 t1 = g_get_monotonic_time();
-    printf("# %d-bit mode: %d cases from seed %" G_GINT64_FORMAT " (%d drawn again: host "
-           "fault or undefined input), host run %.2f s, %s host\n", mode, ncases, seed,
-           run.dropped, (t1 - t0) / 1e6, h.amd ? "AMD" : "non-AMD");
+    printf("# %d-bit mode: %d directed cases, %d random cases from seed %" G_GINT64_FORMAT
+           " (%d drawn again: host fault or undefined input), host run %.2f s, %s host\n",
+           mode, run.ndirected, nrandom, seed, run.dropped, (t1 - t0) / 1e6,
+           h.amd ? "AMD" : "non-AMD");
 
     char *dir = workdir ? g_strdup(workdir) : g_dir_make_tmp("bt86-diff-XXXXXX", NULL);
     int nb = g_strv_length(backends), ntm = diff_ntmpls();
