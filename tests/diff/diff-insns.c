@@ -25,6 +25,9 @@
 #define SF DIFF_SF
 #define OF DIFF_OF
 #define ALL DIFF_ARITH
+#define SZAP (SF | ZF | AF | PF)
+#define OSAP (OF | SF | AF | PF)
+#define CPAZS (CF | PF | AF | ZF | SF)
 
 /* sizes */
 #define S8 1
@@ -53,7 +56,7 @@ enum {
     F_XLAT,
 };
 
-enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
+enum { IMM_NO, IMM_8, IMM_V, IMM_COUNT };
 
 /* attributes */
 #define A_0F        0x0001  /* two-byte opcode */
@@ -94,20 +97,20 @@ typedef struct Tmpl {
 
 static const Tmpl tmpls[] = {
     /* ALU, both directions, and with immediates (SDM Vol 1 A.2) */
-    { "add r/m,r", F_MODRM, 0x00, 0x01, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "add r,r/m", F_MODRM, 0x02, 0x03, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "or r/m,r", F_MODRM, 0x08, 0x09, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "adc r/m,r", F_MODRM, 0x10, 0x11, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "adc r,r/m", F_MODRM, 0x12, 0x13, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "sbb r/m,r", F_MODRM, 0x18, 0x19, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "sbb r,r/m", F_MODRM, 0x1a, 0x1b, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "and r/m,r", F_MODRM, 0x20, 0x21, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "sub r/m,r", F_MODRM, 0x28, 0x29, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "sub r,r/m", F_MODRM, 0x2a, 0x2b, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "xor r/m,r", F_MODRM, 0x30, 0x31, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "cmp r/m,r", F_MODRM, 0x38, 0x39, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "cmp r,r/m", F_MODRM, 0x3a, 0x3b, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "test r/m,r", F_MODRM, 0x84, 0x85, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "add r/m,r", F_MODRM, 0x00, 0x01, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "add r,r/m", F_MODRM, 0x02, 0x03, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "or r/m,r", F_MODRM, 0x08, 0x09, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "adc r/m,r", F_MODRM, 0x10, 0x11, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "adc r,r/m", F_MODRM, 0x12, 0x13, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "sbb r/m,r", F_MODRM, 0x18, 0x19, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "sbb r,r/m", F_MODRM, 0x1a, 0x1b, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "and r/m,r", F_MODRM, 0x20, 0x21, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "sub r/m,r", F_MODRM, 0x28, 0x29, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "sub r,r/m", F_MODRM, 0x2a, 0x2b, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "xor r/m,r", F_MODRM, 0x30, 0x31, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "cmp r/m,r", F_MODRM, 0x38, 0x39, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "cmp r,r/m", F_MODRM, 0x3a, 0x3b, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "test r/m,r", F_MODRM, 0x84, 0x85, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "add r/m,imm", F_MODRM, 0x80, 0x81, 0, IMM_V, SA, 0, 0, ALL, 0, 0 },
     { "or r/m,imm", F_MODRM, 0x80, 0x81, 1, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "adc r/m,imm", F_MODRM, 0x80, 0x81, 2, IMM_V, SA, 0, CF, ALL, 0, 0 },
@@ -128,132 +131,132 @@ static const Tmpl tmpls[] = {
     { "xor acc,imm", F_ACC_IMM, 0x34, 0x35, 0, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "test acc,imm", F_ACC_IMM, 0xa8, 0xa9, 0, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     /* unary group 3 and 4/5 */
-    { "inc r/m", F_MODRM, 0xfe, 0xff, 0, IMM_NONE, SA, 0, 0, ALL & ~CF, 0, 0 },
-    { "dec r/m", F_MODRM, 0xfe, 0xff, 1, IMM_NONE, SA, 0, 0, ALL & ~CF, 0, 0 },
-    { "not r/m", F_MODRM, 0xf6, 0xf7, 2, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "neg r/m", F_MODRM, 0xf6, 0xf7, 3, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "inc r (40+r)", F_OPREG, 0, 0x40, 0, IMM_NONE, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
-    { "dec r (48+r)", F_OPREG, 0, 0x48, 0, IMM_NONE, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
+    { "inc r/m", F_MODRM, 0xfe, 0xff, 0, IMM_NO, SA, 0, 0, ALL & ~CF, 0, 0 },
+    { "dec r/m", F_MODRM, 0xfe, 0xff, 1, IMM_NO, SA, 0, 0, ALL & ~CF, 0, 0 },
+    { "not r/m", F_MODRM, 0xf6, 0xf7, 2, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "neg r/m", F_MODRM, 0xf6, 0xf7, 3, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "inc r (40+r)", F_OPREG, 0, 0x40, 0, IMM_NO, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
+    { "dec r (48+r)", F_OPREG, 0, 0x48, 0, IMM_NO, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
     /* multiply and divide: MUL/IMUL define CF, OF only; DIV/IDIV no flag */
-    { "mul r/m", F_MODRM, 0xf6, 0xf7, 4, IMM_NONE, SA, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r/m", F_MODRM, 0xf6, 0xf7, 5, IMM_NONE, SA, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m", F_MODRM, 0, 0xaf, R, IMM_NONE, SV, A_0F, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m,imm8", F_MODRM, 0, 0x6b, R, IMM_8, SV, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m,imm", F_MODRM, 0, 0x69, R, IMM_V, SV, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "div r/m", F_MODRM, 0xf6, 0xf7, 6, IMM_NONE, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
-    { "idiv r/m", F_MODRM, 0xf6, 0xf7, 7, IMM_NONE, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
+    { "mul r/m", F_MODRM, 0xf6, 0xf7, 4, IMM_NO, SA, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r/m", F_MODRM, 0xf6, 0xf7, 5, IMM_NO, SA, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m", F_MODRM, 0, 0xaf, R, IMM_NO, SV, A_0F, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m,imm8", F_MODRM, 0, 0x6b, R, IMM_8, SV, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m,imm", F_MODRM, 0, 0x69, R, IMM_V, SV, 0, 0, CF | OF, SZAP, 0 },
+    { "div r/m", F_MODRM, 0xf6, 0xf7, 6, IMM_NO, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
+    { "idiv r/m", F_MODRM, 0xf6, 0xf7, 7, IMM_NO, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
     /* shifts and rotates: by 1, by imm8, by CL */
-    { "rol r/m,1", F_MODRM, 0xd0, 0xd1, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rol r/m,1", F_MODRM, 0xd0, 0xd1, 0, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
     { "rol r/m,imm8", F_MODRM, 0xc0, 0xc1, 0, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
-    { "rol r/m,cl", F_MODRM, 0xd2, 0xd3, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
-    { "ror r/m,1", F_MODRM, 0xd0, 0xd1, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rol r/m,cl", F_MODRM, 0xd2, 0xd3, 0, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
+    { "ror r/m,1", F_MODRM, 0xd0, 0xd1, 1, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
     { "ror r/m,imm8", F_MODRM, 0xc0, 0xc1, 1, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
-    { "ror r/m,cl", F_MODRM, 0xd2, 0xd3, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
-    { "rcl r/m,1", F_MODRM, 0xd0, 0xd1, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "ror r/m,cl", F_MODRM, 0xd2, 0xd3, 1, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rcl r/m,1", F_MODRM, 0xd0, 0xd1, 2, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcl r/m,imm8", F_MODRM, 0xc0, 0xc1, 2, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcl r/m,cl", F_MODRM, 0xd2, 0xd3, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcl r/m,cl", F_MODRM, 0xd2, 0xd3, 2, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcr r/m,imm8", F_MODRM, 0xc0, 0xc1, 3, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcr r/m,cl", F_MODRM, 0xd2, 0xd3, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
-    { "shl r/m,1", F_MODRM, 0xd0, 0xd1, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "rcr r/m,cl", F_MODRM, 0xd2, 0xd3, 3, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
+    { "shl r/m,1", F_MODRM, 0xd0, 0xd1, 4, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shl r/m,imm8", F_MODRM, 0xc0, 0xc1, 4, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shl r/m,cl", F_MODRM, 0xd2, 0xd3, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shr r/m,1", F_MODRM, 0xd0, 0xd1, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shl r/m,cl", F_MODRM, 0xd2, 0xd3, 4, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,1", F_MODRM, 0xd0, 0xd1, 5, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shr r/m,imm8", F_MODRM, 0xc0, 0xc1, 5, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shr r/m,cl", F_MODRM, 0xd2, 0xd3, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "sar r/m,1", F_MODRM, 0xd0, 0xd1, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,cl", F_MODRM, 0xd2, 0xd3, 5, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,1", F_MODRM, 0xd0, 0xd1, 7, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "sar r/m,imm8", F_MODRM, 0xc0, 0xc1, 7, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "sar r/m,cl", F_MODRM, 0xd2, 0xd3, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,cl", F_MODRM, 0xd2, 0xd3, 7, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shld r/m,r,imm8", F_MODRM, 0, 0xa4, R, IMM_COUNT, SV, A_0F, 0, 0, 0, DYN_SHXD },
-    { "shld r/m,r,cl", F_MODRM, 0, 0xa5, R, IMM_NONE, SV, A_0F, 0, 0, 0, DYN_SHXD },
+    { "shld r/m,r,cl", F_MODRM, 0, 0xa5, R, IMM_NO, SV, A_0F, 0, 0, 0, DYN_SHXD },
     { "shrd r/m,r,imm8", F_MODRM, 0, 0xac, R, IMM_COUNT, SV, A_0F, 0, 0, 0, DYN_SHXD },
-    { "shrd r/m,r,cl", F_MODRM, 0, 0xad, R, IMM_NONE, SV, A_0F, 0, 0, 0, DYN_SHXD },
+    { "shrd r/m,r,cl", F_MODRM, 0, 0xad, R, IMM_NO, SV, A_0F, 0, 0, 0, DYN_SHXD },
     /* bit tests: CF defined, ZF unchanged, OF SF AF PF undefined */
-    { "bt r,r", F_MODRM, 0, 0xa3, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "bts r,r", F_MODRM, 0, 0xab, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "btr r,r", F_MODRM, 0, 0xb3, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "btc r,r", F_MODRM, 0, 0xbb, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "bt m,r", F_MODRM, 0, 0xa3, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "bts m,r", F_MODRM, 0, 0xab, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "btc m,r", F_MODRM, 0, 0xbb, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "bt r/m,imm8", F_MODRM, 0, 0xba, 4, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "bts r/m,imm8", F_MODRM, 0, 0xba, 5, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "btr r/m,imm8", F_MODRM, 0, 0xba, 6, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "btc r/m,imm8", F_MODRM, 0, 0xba, 7, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
+    { "bt r,r", F_MODRM, 0, 0xa3, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "bts r,r", F_MODRM, 0, 0xab, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "btr r,r", F_MODRM, 0, 0xb3, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "btc r,r", F_MODRM, 0, 0xbb, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "bt m,r", F_MODRM, 0, 0xa3, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "bts m,r", F_MODRM, 0, 0xab, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "btc m,r", F_MODRM, 0, 0xbb, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "bt r/m,imm8", F_MODRM, 0, 0xba, 4, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "bts r/m,imm8", F_MODRM, 0, 0xba, 5, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "btr r/m,imm8", F_MODRM, 0, 0xba, 6, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "btc r/m,imm8", F_MODRM, 0, 0xba, 7, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
     /* bit scans and counts */
-    { "bsf r,r/m", F_MODRM, 0, 0xbc, R, IMM_NONE, SV, A_0F, 0, ZF, CF | OF | SF | AF | PF,
+    { "bsf r,r/m", F_MODRM, 0, 0xbc, R, IMM_NO, SV, A_0F, 0, ZF, CF | OSAP,
       DYN_BSX },
-    { "bsr r,r/m", F_MODRM, 0, 0xbd, R, IMM_NONE, SV, A_0F, 0, ZF, CF | OF | SF | AF | PF,
+    { "bsr r,r/m", F_MODRM, 0, 0xbd, R, IMM_NO, SV, A_0F, 0, ZF, CF | OSAP,
       DYN_BSX },
     /* Optional instructions: solo, so that a guest CPU without them skips only
      * their own cases (without BMI1/LZCNT, F3 0F BC/BD are REP BSF/BSR). */
-    { "tzcnt r,r/m", F_MODRM, 0, 0xbc, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
-      OF | SF | AF | PF, 0, DIFF_FEAT_BMI1 },
-    { "lzcnt r,r/m", F_MODRM, 0, 0xbd, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
-      OF | SF | AF | PF, 0, DIFF_FEAT_LZCNT },
-    { "popcnt r,r/m", F_MODRM, 0, 0xb8, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ALL, 0, 0,
+    { "tzcnt r,r/m", F_MODRM, 0, 0xbc, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
+      OSAP, 0, DIFF_FEAT_BMI1 },
+    { "lzcnt r,r/m", F_MODRM, 0, 0xbd, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
+      OSAP, 0, DIFF_FEAT_LZCNT },
+    { "popcnt r,r/m", F_MODRM, 0, 0xb8, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ALL, 0, 0,
       DIFF_FEAT_POPCNT },
-    { "bswap r", F_OPREG, 0, 0xc8, 0, IMM_NONE, S32 | S64, A_0F, 0, 0, 0, 0 },
+    { "bswap r", F_OPREG, 0, 0xc8, 0, IMM_NO, S32 | S64, A_0F, 0, 0, 0, 0 },
     /* exchange and compare-exchange */
-    { "xchg r/m,r", F_MODRM, 0x86, 0x87, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
-    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, DYN_CMPXCHG },
-    { "cmpxchg8b m64", F_MODRM, 0, 0xc7, 1, IMM_NONE, S32, A_0F | A_MEM | A_RM64, 0, ZF, 0, 0 },
+    { "xchg r/m,r", F_MODRM, 0x86, 0x87, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NO, SA, A_0F, 0, ALL, 0, 0 },
+    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NO, SA, A_0F, 0, ALL, 0, DYN_CMPXCHG },
+    { "cmpxchg8b m64", F_MODRM, 0, 0xc7, 1, IMM_NO, S32, A_0F | A_MEM | A_RM64, 0, ZF, 0, 0 },
     /* condition codes */
-    { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NONE, S8, A_0F | A_CC, 0, 0, 0, 0 },
-    { "cmovcc r,r/m", F_MODRM, 0, 0x40, R, IMM_NONE, SV, A_0F | A_CC, 0, 0, 0, 0 },
-    { "jcc rel8", F_JCC, 0x70, 0, 0, IMM_NONE, S32, A_CC, 0, 0, 0, DYN_JCC },
-    { "jcc rel32", F_JCC, 0x80, 0, 0, IMM_NONE, S32, A_CC | A_0F, 0, 0, 0, DYN_JCC },
-    { "loop rel8", F_LOOP, 0xe2, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, DYN_LOOP },
-    { "loope rel8", F_LOOP, 0xe1, 0, 0, IMM_NONE, S32, 0, ZF, 0, 0, DYN_LOOP },
-    { "loopne rel8", F_LOOP, 0xe0, 0, 0, IMM_NONE, S32, 0, ZF, 0, 0, DYN_LOOP },
-    { "jrcxz rel8", F_LOOP, 0xe3, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, DYN_LOOP },
-    { "call next; pop r", F_CALLPOP, 0, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
-    { "enter n,0; leave", F_ENTERLEAVE, 0, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
-    { "enter n,1-3; leave", F_ENTERLEAVE, 1, 0, 0, IMM_NONE, S32, 0, 0, 0, 0, 0 },
-    { "push m; pop m", F_PUSHPOPM, 0, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "xlat", F_XLAT, 0xd7, 0, 0, IMM_NONE, S32, A_SOLO, 0, 0, 0, 0 },
+    { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NO, S8, A_0F | A_CC, 0, 0, 0, 0 },
+    { "cmovcc r,r/m", F_MODRM, 0, 0x40, R, IMM_NO, SV, A_0F | A_CC, 0, 0, 0, 0 },
+    { "jcc rel8", F_JCC, 0x70, 0, 0, IMM_NO, S32, A_CC, 0, 0, 0, DYN_JCC },
+    { "jcc rel32", F_JCC, 0x80, 0, 0, IMM_NO, S32, A_CC | A_0F, 0, 0, 0, DYN_JCC },
+    { "loop rel8", F_LOOP, 0xe2, 0, 0, IMM_NO, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "loope rel8", F_LOOP, 0xe1, 0, 0, IMM_NO, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "loopne rel8", F_LOOP, 0xe0, 0, 0, IMM_NO, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "jrcxz rel8", F_LOOP, 0xe3, 0, 0, IMM_NO, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "call next; pop r", F_CALLPOP, 0, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "enter n,0; leave", F_ENTERLEAVE, 0, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "enter n,1-3; leave", F_ENTERLEAVE, 1, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "push m; pop m", F_PUSHPOPM, 0, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "xlat", F_XLAT, 0xd7, 0, 0, IMM_NO, S32, A_SOLO, 0, 0, 0, 0 },
     /* moves and extensions */
-    { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov acc,moffs", F_MOFFS, 0xa0, 0xa1, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov moffs,acc", F_MOFFS, 0xa2, 0xa3, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
+    { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov acc,moffs", F_MOFFS, 0xa0, 0xa1, 0, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov moffs,acc", F_MOFFS, 0xa2, 0xa3, 0, IMM_NO, SA, 0, 0, 0, 0, 0 },
     { "mov r/m,imm", F_MODRM, 0xc6, 0xc7, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
     { "mov r,imm", F_MOV_IMM, 0xb0, 0xb8, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
-    { "movzx r,r/m8", F_MODRM, 0, 0xb6, R, IMM_NONE, SV, A_0F | A_RM8, 0, 0, 0, 0 },
-    { "movzx r,r/m16", F_MODRM, 0, 0xb7, R, IMM_NONE, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
-    { "movsx r,r/m8", F_MODRM, 0, 0xbe, R, IMM_NONE, SV, A_0F | A_RM8, 0, 0, 0, 0 },
-    { "movsx r,r/m16", F_MODRM, 0, 0xbf, R, IMM_NONE, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
-    { "movsxd r,r/m32", F_MODRM, 0, 0x63, R, IMM_NONE, S64, A_ONLY64, 0, 0, 0, 0 },
-    { "lea r,m", F_LEA, 0, 0x8d, R, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "cbw/cwde/cdqe", F_FIXED, 0, 0x98, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "cwd/cdq/cqo", F_FIXED, 0, 0x99, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "movzx r,r/m8", F_MODRM, 0, 0xb6, R, IMM_NO, SV, A_0F | A_RM8, 0, 0, 0, 0 },
+    { "movzx r,r/m16", F_MODRM, 0, 0xb7, R, IMM_NO, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
+    { "movsx r,r/m8", F_MODRM, 0, 0xbe, R, IMM_NO, SV, A_0F | A_RM8, 0, 0, 0, 0 },
+    { "movsx r,r/m16", F_MODRM, 0, 0xbf, R, IMM_NO, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
+    { "movsxd r,r/m32", F_MODRM, 0, 0x63, R, IMM_NO, S64, A_ONLY64, 0, 0, 0, 0 },
+    { "lea r,m", F_LEA, 0, 0x8d, R, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "cbw/cwde/cdqe", F_FIXED, 0, 0x98, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "cwd/cdq/cqo", F_FIXED, 0, 0x99, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
     /* flags */
-    { "lahf", F_FIXED, 0x9f, 0, 0, IMM_NONE, S8, 0, CF | PF | AF | ZF | SF, 0, 0, 0 },
-    { "sahf", F_FIXED, 0x9e, 0, 0, IMM_NONE, S8, 0, 0, CF | PF | AF | ZF | SF, 0, 0 },
-    { "clc", F_FIXED, 0xf8, 0, 0, IMM_NONE, S8, 0, 0, CF, 0, 0 },
-    { "stc", F_FIXED, 0xf9, 0, 0, IMM_NONE, S8, 0, 0, CF, 0, 0 },
-    { "cmc", F_FIXED, 0xf5, 0, 0, IMM_NONE, S8, 0, CF, CF, 0, 0 },
-    { "push imm; popf", F_POPF, 0, 0, 0, IMM_NONE, S32, 0, 0, ALL, 0, 0 },
-    { "push r; pop r", F_PUSHPOP, 0, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "push imm; pop r", F_PUSHPOP, 1, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "lahf", F_FIXED, 0x9f, 0, 0, IMM_NO, S8, 0, CPAZS, 0, 0, 0 },
+    { "sahf", F_FIXED, 0x9e, 0, 0, IMM_NO, S8, 0, 0, CPAZS, 0, 0 },
+    { "clc", F_FIXED, 0xf8, 0, 0, IMM_NO, S8, 0, 0, CF, 0, 0 },
+    { "stc", F_FIXED, 0xf9, 0, 0, IMM_NO, S8, 0, 0, CF, 0, 0 },
+    { "cmc", F_FIXED, 0xf5, 0, 0, IMM_NO, S8, 0, CF, CF, 0, 0 },
+    { "push imm; popf", F_POPF, 0, 0, 0, IMM_NO, S32, 0, 0, ALL, 0, 0 },
+    { "push r; pop r", F_PUSHPOP, 0, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "push imm; pop r", F_PUSHPOP, 1, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
     /* BCD (not in 64-bit mode) */
-    { "daa", F_FIXED, 0x27, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
-    { "das", F_FIXED, 0x2f, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
-    { "aaa", F_FIXED, 0x37, 0, 0, IMM_NONE, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
-    { "aas", F_FIXED, 0x3f, 0, 0, IMM_NONE, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
+    { "daa", F_FIXED, 0x27, 0, 0, IMM_NO, S8, A_ONLY32, CF | AF, CPAZS, OF, 0 },
+    { "das", F_FIXED, 0x2f, 0, 0, IMM_NO, S8, A_ONLY32, CF | AF, CPAZS, OF, 0 },
+    { "aaa", F_FIXED, 0x37, 0, 0, IMM_NO, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
+    { "aas", F_FIXED, 0x3f, 0, 0, IMM_NO, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
     { "aam imm8", F_FIXED, 0xd4, 0, 0, IMM_8, S8, A_ONLY32, 0, SF | ZF | PF, OF | AF | CF, 0 },
     { "aad imm8", F_FIXED, 0xd5, 0, 0, IMM_8, S8, A_ONLY32, 0, SF | ZF | PF, OF | AF | CF, 0 },
     /* strings, with small counts */
-    { "movs", F_FIXED, 0xa4, 0xa5, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "stos", F_FIXED, 0xaa, 0xab, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "lods", F_FIXED, 0xac, 0xad, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "cmps", F_FIXED, 0xa6, 0xa7, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
-    { "scas", F_FIXED, 0xae, 0xaf, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
+    { "movs", F_FIXED, 0xa4, 0xa5, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "stos", F_FIXED, 0xaa, 0xab, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "lods", F_FIXED, 0xac, 0xad, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "cmps", F_FIXED, 0xa6, 0xa7, 0, IMM_NO, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
+    { "scas", F_FIXED, 0xae, 0xaf, 0, IMM_NO, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
 };
 
 #define NTMPLS ((int)(sizeof(tmpls) / sizeof(tmpls[0])))
@@ -811,8 +814,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit(e, 0xf3);
         }
         if (rex) {
-            emit(e, (uint8_t)(0x40 | (s == S64 ? 8 : 0) | (t->ext == R ? (reg >> 3) << 2 : 0) |
-                              (rm >= 8 ? 1 : 0)));
+            int rex_r = t->ext == R ? (reg >> 3) << 2 : 0;
+            emit(e, (uint8_t)(0x40 | (s == S64 ? 8 : 0) | rex_r | (rm >= 8 ? 1 : 0)));
         }
         if (t->attr & A_0F) {
             emit(e, 0x0f);
@@ -855,8 +858,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
              * host is dropped by the caller. */
             int k = rnd(r, 3);
             uint64_t lo = regs[0];
-            uint64_t hi = k == 0 ? 0 : k == 1 ? -(uint64_t)((lo >> (8 * size_bytes(s) - 1)) & 1)
-                                                 : edge_value(r);
+            uint64_t sign = (lo >> (8 * size_bytes(s) - 1)) & 1;
+            uint64_t hi = k == 0 ? 0 : k == 1 ? -sign : edge_value(r);
             if (s == S8) {
                 regs[0] = (regs[0] & ~0xff00ull) | ((hi & 0xff) << 8);
             } else {
@@ -865,7 +868,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         }
         if (t->attr & A_BITOFF) {
             /* bit offset such that the byte addressed stays inside DIFF_MEM */
-            int64_t lo = -(int64_t)m.addr * 8 + 64, hi = (int64_t)(DIFF_MEM_SIZE - m.addr) * 8 - 64;
+            int64_t lo = -(int64_t)m.addr * 8 + 64;
+            int64_t hi = (int64_t)(DIFF_MEM_SIZE - m.addr) * 8 - 64;
             int64_t off = lo + (int64_t)rnd(r, (unsigned)(hi - lo));
             regs[reg] = (uint64_t)off;
         }
