@@ -26,6 +26,8 @@ typedef struct DiffInsn {
     uint32_t mem_addr;
     bool byte_regs_high;    /* byte registers 4-7 are AH..BH */
     int cc;                 /* condition code, or -1 */
+    uint8_t op;             /* LOOP family: the opcode */
+    bool addr32;            /* LOOP family: 67 prefix (ECX in 64-bit mode) */
     bool has_count;         /* shift count known statically */
     uint8_t count;
 } DiffInsn;
@@ -56,7 +58,8 @@ bool diff_tmpl_in_mode(int t, int mode);
 int diff_pick_tmpl(DiffRng *r, int mode, bool solo_ok, const bool *exclude);
 int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
                    const bool *no_filler, DiffGenCase *gc);
+bool diff_make_directed(int mode, int k, DiffGenCase *gc);
 void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pre_mem,
-                      DiffEffect *eff);
+                      bool amd_host, DiffEffect *eff);
 
 #endif

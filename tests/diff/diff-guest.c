@@ -9,6 +9,7 @@
  *   M <index> <17 x 16 hex digits: RAX..R15, RFLAGS>
  *   X <index> <DIFF_MEM_SIZE bytes as hex>     (only when memory differs)
  *   F <index> <vector>                         (an exception the host did not take)
+ *   U <vector> <vector>                        (the directed rewritten-#UD check)
  *   S <index>                                  (skipped: CPUID lacks a feature)
  *   DIFF END <cases> <mismatches>
  * With the trace bit set it also prints "C <index>" before each case, which
@@ -143,6 +144,38 @@ int main(u32 magic, u32 mbi)
     volatile u8 *mem = (volatile u8 *)DIFF_MEM;
     volatile u64 *st_in = (volatile u64 *)DIFF_STATE_IN;
     volatile u64 *st_out = (volatile u64 *)DIFF_STATE_OUT;
+    /* Directed: a block that ends in a #UD (0f 04, an opcode no x86 defines),
+     * then those bytes rewritten to NOPs: the new bytes must run (SDM Vol 3
+     * §11.6, self-modifying code).
+     * Reported as "U <vector of run 1> <vector of run 2 or 4294967295>". */
+    for (int i = 0; i < DIFF_NREGS; i++) {
+        st_in[i] = 0;
+    }
+    st_in[4] = DIFF_MEM + 0xe0;
+    st_in[DIFF_RFLAGS] = 2;
+    u32 pl = h->prologue_len;
+    copy(code, h->prologue, pl);
+    code[pl] = 0x0f;
+    code[pl + 1] = 0x04;
+    copy(code + pl + 2, h->epilogue, h->epilogue_len);
+    u32 ud[2];
+    for (int run = 0; run < 2; run++) {
+        *fault = ~0u;
+        if (mode == 64) {
+            diff_call64();
+        } else {
+            diff_call32();
+        }
+        ud[run] = *fault;
+        code[pl] = 0x90;
+        code[pl + 1] = 0x90;
+    }
+    serial_puts("U ");
+    put_dec(ud[0]);
+    serial_puts(" ");
+    put_dec(ud[1]);
+    serial_puts("\n");
+
     copy(code, h->prologue, h->prologue_len);
     u32 bad = 0;
     u32 feat = cpu_features();

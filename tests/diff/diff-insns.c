@@ -25,6 +25,9 @@
 #define SF DIFF_SF
 #define OF DIFF_OF
 #define ALL DIFF_ARITH
+#define SZAP (SF | ZF | AF | PF)
+#define OSAP (OF | SF | AF | PF)
+#define CPAZS (CF | PF | AF | ZF | SF)
 
 /* sizes */
 #define S8 1
@@ -45,9 +48,15 @@ enum {
     F_PUSHPOP,      /* PUSH r; POP r2 */
     F_LEA,          /* LEA with any addressing form */
     F_MOFFS,        /* MOV AL/eAX to or from an absolute address (A0-A3) */
+    F_CALLPOP,      /* CALL to the next instruction; POP r */
+    F_LOOP,         /* LOOP/LOOPE/LOOPNE/JrCXZ over an ADD imm8 to a register */
+    F_ENTERLEAVE,   /* ENTER imm16, level; LEAVE */
+    F_PUSHPOPM,     /* PUSH m; POP m (POP computes an RSP-based address after
+                     * incrementing RSP, SDM Vol 2B POP) */
+    F_XLAT,
 };
 
-enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
+enum { IMM_NO, IMM_8, IMM_V, IMM_COUNT };
 
 /* attributes */
 #define A_0F        0x0001  /* two-byte opcode */
@@ -64,10 +73,11 @@ enum { IMM_NONE, IMM_8, IMM_V, IMM_COUNT };
 #define A_DIV       0x0800  /* divide: bias RDX so that most cases do not fault */
 #define A_BITOFF    0x1000  /* bit offset register kept near the memory operand */
 #define A_NOREGW    0x2000  /* writes no register (reg field may be anything) */
-#define A_ACCDEF    0x4000  /* AL/AX: no 8-bit REX freedom (AAM, DAA...) */
+#define A_RM64      0x4000  /* r/m is 8 bytes (CMPXCHG8B) */
 
 enum {
-    DYN_NONE, DYN_SHIFT, DYN_ROT, DYN_RCX, DYN_SHXD, DYN_BSX, DYN_JCC,
+    DYN_NONE, DYN_SHIFT, DYN_ROT, DYN_RCX, DYN_SHXD, DYN_BSX, DYN_JCC, DYN_LOOP,
+    DYN_CMPXCHG,
 };
 
 typedef struct Tmpl {
@@ -87,20 +97,20 @@ typedef struct Tmpl {
 
 static const Tmpl tmpls[] = {
     /* ALU, both directions, and with immediates (SDM Vol 1 A.2) */
-    { "add r/m,r", F_MODRM, 0x00, 0x01, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "add r,r/m", F_MODRM, 0x02, 0x03, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "or r/m,r", F_MODRM, 0x08, 0x09, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "adc r/m,r", F_MODRM, 0x10, 0x11, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "adc r,r/m", F_MODRM, 0x12, 0x13, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "sbb r/m,r", F_MODRM, 0x18, 0x19, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "sbb r,r/m", F_MODRM, 0x1a, 0x1b, R, IMM_NONE, SA, 0, CF, ALL, 0, 0 },
-    { "and r/m,r", F_MODRM, 0x20, 0x21, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "sub r/m,r", F_MODRM, 0x28, 0x29, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "sub r,r/m", F_MODRM, 0x2a, 0x2b, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "xor r/m,r", F_MODRM, 0x30, 0x31, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
-    { "cmp r/m,r", F_MODRM, 0x38, 0x39, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "cmp r,r/m", F_MODRM, 0x3a, 0x3b, R, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "test r/m,r", F_MODRM, 0x84, 0x85, R, IMM_NONE, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "add r/m,r", F_MODRM, 0x00, 0x01, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "add r,r/m", F_MODRM, 0x02, 0x03, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "or r/m,r", F_MODRM, 0x08, 0x09, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "adc r/m,r", F_MODRM, 0x10, 0x11, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "adc r,r/m", F_MODRM, 0x12, 0x13, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "sbb r/m,r", F_MODRM, 0x18, 0x19, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "sbb r,r/m", F_MODRM, 0x1a, 0x1b, R, IMM_NO, SA, 0, CF, ALL, 0, 0 },
+    { "and r/m,r", F_MODRM, 0x20, 0x21, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "sub r/m,r", F_MODRM, 0x28, 0x29, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "sub r,r/m", F_MODRM, 0x2a, 0x2b, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "xor r/m,r", F_MODRM, 0x30, 0x31, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
+    { "cmp r/m,r", F_MODRM, 0x38, 0x39, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "cmp r,r/m", F_MODRM, 0x3a, 0x3b, R, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "test r/m,r", F_MODRM, 0x84, 0x85, R, IMM_NO, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "add r/m,imm", F_MODRM, 0x80, 0x81, 0, IMM_V, SA, 0, 0, ALL, 0, 0 },
     { "or r/m,imm", F_MODRM, 0x80, 0x81, 1, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "adc r/m,imm", F_MODRM, 0x80, 0x81, 2, IMM_V, SA, 0, CF, ALL, 0, 0 },
@@ -121,121 +131,132 @@ static const Tmpl tmpls[] = {
     { "xor acc,imm", F_ACC_IMM, 0x34, 0x35, 0, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     { "test acc,imm", F_ACC_IMM, 0xa8, 0xa9, 0, IMM_V, SA, 0, 0, ALL & ~AF, AF, 0 },
     /* unary group 3 and 4/5 */
-    { "inc r/m", F_MODRM, 0xfe, 0xff, 0, IMM_NONE, SA, 0, 0, ALL & ~CF, 0, 0 },
-    { "dec r/m", F_MODRM, 0xfe, 0xff, 1, IMM_NONE, SA, 0, 0, ALL & ~CF, 0, 0 },
-    { "not r/m", F_MODRM, 0xf6, 0xf7, 2, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "neg r/m", F_MODRM, 0xf6, 0xf7, 3, IMM_NONE, SA, 0, 0, ALL, 0, 0 },
-    { "inc r (40+r)", F_OPREG, 0, 0x40, 0, IMM_NONE, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
-    { "dec r (48+r)", F_OPREG, 0, 0x48, 0, IMM_NONE, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
+    { "inc r/m", F_MODRM, 0xfe, 0xff, 0, IMM_NO, SA, 0, 0, ALL & ~CF, 0, 0 },
+    { "dec r/m", F_MODRM, 0xfe, 0xff, 1, IMM_NO, SA, 0, 0, ALL & ~CF, 0, 0 },
+    { "not r/m", F_MODRM, 0xf6, 0xf7, 2, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "neg r/m", F_MODRM, 0xf6, 0xf7, 3, IMM_NO, SA, 0, 0, ALL, 0, 0 },
+    { "inc r (40+r)", F_OPREG, 0, 0x40, 0, IMM_NO, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
+    { "dec r (48+r)", F_OPREG, 0, 0x48, 0, IMM_NO, S16 | S32, A_ONLY32, 0, ALL & ~CF, 0, 0 },
     /* multiply and divide: MUL/IMUL define CF, OF only; DIV/IDIV no flag */
-    { "mul r/m", F_MODRM, 0xf6, 0xf7, 4, IMM_NONE, SA, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r/m", F_MODRM, 0xf6, 0xf7, 5, IMM_NONE, SA, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m", F_MODRM, 0, 0xaf, R, IMM_NONE, SV, A_0F, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m,imm8", F_MODRM, 0, 0x6b, R, IMM_8, SV, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "imul r,r/m,imm", F_MODRM, 0, 0x69, R, IMM_V, SV, 0, 0, CF | OF, SF | ZF | AF | PF, 0 },
-    { "div r/m", F_MODRM, 0xf6, 0xf7, 6, IMM_NONE, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
-    { "idiv r/m", F_MODRM, 0xf6, 0xf7, 7, IMM_NONE, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
+    { "mul r/m", F_MODRM, 0xf6, 0xf7, 4, IMM_NO, SA, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r/m", F_MODRM, 0xf6, 0xf7, 5, IMM_NO, SA, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m", F_MODRM, 0, 0xaf, R, IMM_NO, SV, A_0F, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m,imm8", F_MODRM, 0, 0x6b, R, IMM_8, SV, 0, 0, CF | OF, SZAP, 0 },
+    { "imul r,r/m,imm", F_MODRM, 0, 0x69, R, IMM_V, SV, 0, 0, CF | OF, SZAP, 0 },
+    { "div r/m", F_MODRM, 0xf6, 0xf7, 6, IMM_NO, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
+    { "idiv r/m", F_MODRM, 0xf6, 0xf7, 7, IMM_NO, SA, A_SOLO | A_DIV, 0, 0, ALL, 0 },
     /* shifts and rotates: by 1, by imm8, by CL */
-    { "rol r/m,1", F_MODRM, 0xd0, 0xd1, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rol r/m,1", F_MODRM, 0xd0, 0xd1, 0, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
     { "rol r/m,imm8", F_MODRM, 0xc0, 0xc1, 0, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
-    { "rol r/m,cl", F_MODRM, 0xd2, 0xd3, 0, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
-    { "ror r/m,1", F_MODRM, 0xd0, 0xd1, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rol r/m,cl", F_MODRM, 0xd2, 0xd3, 0, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
+    { "ror r/m,1", F_MODRM, 0xd0, 0xd1, 1, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
     { "ror r/m,imm8", F_MODRM, 0xc0, 0xc1, 1, IMM_COUNT, SA, 0, 0, 0, 0, DYN_ROT },
-    { "ror r/m,cl", F_MODRM, 0xd2, 0xd3, 1, IMM_NONE, SA, 0, 0, 0, 0, DYN_ROT },
-    { "rcl r/m,1", F_MODRM, 0xd0, 0xd1, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "ror r/m,cl", F_MODRM, 0xd2, 0xd3, 1, IMM_NO, SA, 0, 0, 0, 0, DYN_ROT },
+    { "rcl r/m,1", F_MODRM, 0xd0, 0xd1, 2, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcl r/m,imm8", F_MODRM, 0xc0, 0xc1, 2, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcl r/m,cl", F_MODRM, 0xd2, 0xd3, 2, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcl r/m,cl", F_MODRM, 0xd2, 0xd3, 2, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
+    { "rcr r/m,1", F_MODRM, 0xd0, 0xd1, 3, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
     { "rcr r/m,imm8", F_MODRM, 0xc0, 0xc1, 3, IMM_COUNT, SA, 0, CF, 0, 0, DYN_RCX },
-    { "rcr r/m,cl", F_MODRM, 0xd2, 0xd3, 3, IMM_NONE, SA, 0, CF, 0, 0, DYN_RCX },
-    { "shl r/m,1", F_MODRM, 0xd0, 0xd1, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "rcr r/m,cl", F_MODRM, 0xd2, 0xd3, 3, IMM_NO, SA, 0, CF, 0, 0, DYN_RCX },
+    { "shl r/m,1", F_MODRM, 0xd0, 0xd1, 4, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shl r/m,imm8", F_MODRM, 0xc0, 0xc1, 4, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shl r/m,cl", F_MODRM, 0xd2, 0xd3, 4, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shr r/m,1", F_MODRM, 0xd0, 0xd1, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shl r/m,cl", F_MODRM, 0xd2, 0xd3, 4, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,1", F_MODRM, 0xd0, 0xd1, 5, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shr r/m,imm8", F_MODRM, 0xc0, 0xc1, 5, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "shr r/m,cl", F_MODRM, 0xd2, 0xd3, 5, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "sar r/m,1", F_MODRM, 0xd0, 0xd1, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "shr r/m,cl", F_MODRM, 0xd2, 0xd3, 5, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,1", F_MODRM, 0xd0, 0xd1, 7, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "sar r/m,imm8", F_MODRM, 0xc0, 0xc1, 7, IMM_COUNT, SA, 0, 0, 0, 0, DYN_SHIFT },
-    { "sar r/m,cl", F_MODRM, 0xd2, 0xd3, 7, IMM_NONE, SA, 0, 0, 0, 0, DYN_SHIFT },
+    { "sar r/m,cl", F_MODRM, 0xd2, 0xd3, 7, IMM_NO, SA, 0, 0, 0, 0, DYN_SHIFT },
     { "shld r/m,r,imm8", F_MODRM, 0, 0xa4, R, IMM_COUNT, SV, A_0F, 0, 0, 0, DYN_SHXD },
-    { "shld r/m,r,cl", F_MODRM, 0, 0xa5, R, IMM_NONE, SV, A_0F, 0, 0, 0, DYN_SHXD },
+    { "shld r/m,r,cl", F_MODRM, 0, 0xa5, R, IMM_NO, SV, A_0F, 0, 0, 0, DYN_SHXD },
     { "shrd r/m,r,imm8", F_MODRM, 0, 0xac, R, IMM_COUNT, SV, A_0F, 0, 0, 0, DYN_SHXD },
-    { "shrd r/m,r,cl", F_MODRM, 0, 0xad, R, IMM_NONE, SV, A_0F, 0, 0, 0, DYN_SHXD },
+    { "shrd r/m,r,cl", F_MODRM, 0, 0xad, R, IMM_NO, SV, A_0F, 0, 0, 0, DYN_SHXD },
     /* bit tests: CF defined, ZF unchanged, OF SF AF PF undefined */
-    { "bt r,r", F_MODRM, 0, 0xa3, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "bts r,r", F_MODRM, 0, 0xab, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "btr r,r", F_MODRM, 0, 0xb3, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "btc r,r", F_MODRM, 0, 0xbb, R, IMM_NONE, SV, A_0F | A_REG, 0, CF, OF | SF | AF | PF, 0 },
-    { "bt m,r", F_MODRM, 0, 0xa3, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "bts m,r", F_MODRM, 0, 0xab, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "btc m,r", F_MODRM, 0, 0xbb, R, IMM_NONE, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
-      OF | SF | AF | PF, 0 },
-    { "bt r/m,imm8", F_MODRM, 0, 0xba, 4, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "bts r/m,imm8", F_MODRM, 0, 0xba, 5, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "btr r/m,imm8", F_MODRM, 0, 0xba, 6, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
-    { "btc r/m,imm8", F_MODRM, 0, 0xba, 7, IMM_COUNT, SV, A_0F, 0, CF, OF | SF | AF | PF, 0 },
+    { "bt r,r", F_MODRM, 0, 0xa3, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "bts r,r", F_MODRM, 0, 0xab, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "btr r,r", F_MODRM, 0, 0xb3, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "btc r,r", F_MODRM, 0, 0xbb, R, IMM_NO, SV, A_0F | A_REG, 0, CF, OSAP, 0 },
+    { "bt m,r", F_MODRM, 0, 0xa3, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "bts m,r", F_MODRM, 0, 0xab, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "btc m,r", F_MODRM, 0, 0xbb, R, IMM_NO, SV, A_0F | A_MEM | A_SOLO | A_BITOFF, 0, CF,
+      OSAP, 0 },
+    { "bt r/m,imm8", F_MODRM, 0, 0xba, 4, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "bts r/m,imm8", F_MODRM, 0, 0xba, 5, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "btr r/m,imm8", F_MODRM, 0, 0xba, 6, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
+    { "btc r/m,imm8", F_MODRM, 0, 0xba, 7, IMM_COUNT, SV, A_0F, 0, CF, OSAP, 0 },
     /* bit scans and counts */
-    { "bsf r,r/m", F_MODRM, 0, 0xbc, R, IMM_NONE, SV, A_0F, 0, ZF, CF | OF | SF | AF | PF,
+    { "bsf r,r/m", F_MODRM, 0, 0xbc, R, IMM_NO, SV, A_0F, 0, ZF, CF | OSAP,
       DYN_BSX },
-    { "bsr r,r/m", F_MODRM, 0, 0xbd, R, IMM_NONE, SV, A_0F, 0, ZF, CF | OF | SF | AF | PF,
+    { "bsr r,r/m", F_MODRM, 0, 0xbd, R, IMM_NO, SV, A_0F, 0, ZF, CF | OSAP,
       DYN_BSX },
     /* Optional instructions: solo, so that a guest CPU without them skips only
      * their own cases (without BMI1/LZCNT, F3 0F BC/BD are REP BSF/BSR). */
-    { "tzcnt r,r/m", F_MODRM, 0, 0xbc, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
-      OF | SF | AF | PF, 0, DIFF_FEAT_BMI1 },
-    { "lzcnt r,r/m", F_MODRM, 0, 0xbd, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
-      OF | SF | AF | PF, 0, DIFF_FEAT_LZCNT },
-    { "popcnt r,r/m", F_MODRM, 0, 0xb8, R, IMM_NONE, SV, A_0F | A_F3 | A_SOLO, 0, ALL, 0, 0,
+    { "tzcnt r,r/m", F_MODRM, 0, 0xbc, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
+      OSAP, 0, DIFF_FEAT_BMI1 },
+    { "lzcnt r,r/m", F_MODRM, 0, 0xbd, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ZF | CF,
+      OSAP, 0, DIFF_FEAT_LZCNT },
+    { "popcnt r,r/m", F_MODRM, 0, 0xb8, R, IMM_NO, SV, A_0F | A_F3 | A_SOLO, 0, ALL, 0, 0,
       DIFF_FEAT_POPCNT },
-    { "bswap r", F_OPREG, 0, 0xc8, 0, IMM_NONE, S32 | S64, A_0F, 0, 0, 0, 0 },
+    { "bswap r", F_OPREG, 0, 0xc8, 0, IMM_NO, S32 | S64, A_0F, 0, 0, 0, 0 },
     /* exchange and compare-exchange */
-    { "xchg r/m,r", F_MODRM, 0x86, 0x87, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
-    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NONE, SA, A_0F, 0, ALL, 0, 0 },
+    { "xchg r/m,r", F_MODRM, 0x86, 0x87, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "xchg eax,r", F_OPREG, 0, 0x90, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "xadd r/m,r", F_MODRM, 0xc0, 0xc1, R, IMM_NO, SA, A_0F, 0, ALL, 0, 0 },
+    { "cmpxchg r/m,r", F_MODRM, 0xb0, 0xb1, R, IMM_NO, SA, A_0F, 0, ALL, 0, DYN_CMPXCHG },
+    { "cmpxchg8b m64", F_MODRM, 0, 0xc7, 1, IMM_NO, S32, A_0F | A_MEM | A_RM64, 0, ZF, 0, 0 },
     /* condition codes */
-    { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NONE, S8, A_0F | A_CC, 0, 0, 0, 0 },
-    { "cmovcc r,r/m", F_MODRM, 0, 0x40, R, IMM_NONE, SV, A_0F | A_CC, 0, 0, 0, 0 },
-    { "jcc rel8", F_JCC, 0x70, 0, 0, IMM_NONE, S32, A_CC, 0, 0, 0, DYN_JCC },
-    { "jcc rel32", F_JCC, 0x80, 0, 0, IMM_NONE, S32, A_CC | A_0F, 0, 0, 0, DYN_JCC },
+    { "setcc r/m8", F_MODRM, 0x90, 0, 0, IMM_NO, S8, A_0F | A_CC, 0, 0, 0, 0 },
+    { "cmovcc r,r/m", F_MODRM, 0, 0x40, R, IMM_NO, SV, A_0F | A_CC, 0, 0, 0, 0 },
+    { "jcc rel8", F_JCC, 0x70, 0, 0, IMM_NO, S32, A_CC, 0, 0, 0, DYN_JCC },
+    { "jcc rel32", F_JCC, 0x80, 0, 0, IMM_NO, S32, A_CC | A_0F, 0, 0, 0, DYN_JCC },
+    { "loop rel8", F_LOOP, 0xe2, 0, 0, IMM_NO, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "loope rel8", F_LOOP, 0xe1, 0, 0, IMM_NO, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "loopne rel8", F_LOOP, 0xe0, 0, 0, IMM_NO, S32, 0, ZF, 0, 0, DYN_LOOP },
+    { "jrcxz rel8", F_LOOP, 0xe3, 0, 0, IMM_NO, S32, 0, 0, 0, 0, DYN_LOOP },
+    { "call next; pop r", F_CALLPOP, 0, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "enter n,0; leave", F_ENTERLEAVE, 0, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "enter n,1-3; leave", F_ENTERLEAVE, 1, 0, 0, IMM_NO, S32, 0, 0, 0, 0, 0 },
+    { "push m; pop m", F_PUSHPOPM, 0, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "xlat", F_XLAT, 0xd7, 0, 0, IMM_NO, S32, A_SOLO, 0, 0, 0, 0 },
     /* moves and extensions */
-    { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov acc,moffs", F_MOFFS, 0xa0, 0xa1, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
-    { "mov moffs,acc", F_MOFFS, 0xa2, 0xa3, 0, IMM_NONE, SA, 0, 0, 0, 0, 0 },
+    { "mov r/m,r", F_MODRM, 0x88, 0x89, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov r,r/m", F_MODRM, 0x8a, 0x8b, R, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov acc,moffs", F_MOFFS, 0xa0, 0xa1, 0, IMM_NO, SA, 0, 0, 0, 0, 0 },
+    { "mov moffs,acc", F_MOFFS, 0xa2, 0xa3, 0, IMM_NO, SA, 0, 0, 0, 0, 0 },
     { "mov r/m,imm", F_MODRM, 0xc6, 0xc7, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
     { "mov r,imm", F_MOV_IMM, 0xb0, 0xb8, 0, IMM_V, SA, 0, 0, 0, 0, 0 },
-    { "movzx r,r/m8", F_MODRM, 0, 0xb6, R, IMM_NONE, SV, A_0F | A_RM8, 0, 0, 0, 0 },
-    { "movzx r,r/m16", F_MODRM, 0, 0xb7, R, IMM_NONE, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
-    { "movsx r,r/m8", F_MODRM, 0, 0xbe, R, IMM_NONE, SV, A_0F | A_RM8, 0, 0, 0, 0 },
-    { "movsx r,r/m16", F_MODRM, 0, 0xbf, R, IMM_NONE, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
-    { "movsxd r,r/m32", F_MODRM, 0, 0x63, R, IMM_NONE, S64, A_ONLY64, 0, 0, 0, 0 },
-    { "lea r,m", F_LEA, 0, 0x8d, R, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "cbw/cwde/cdqe", F_FIXED, 0, 0x98, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
-    { "cwd/cdq/cqo", F_FIXED, 0, 0x99, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "movzx r,r/m8", F_MODRM, 0, 0xb6, R, IMM_NO, SV, A_0F | A_RM8, 0, 0, 0, 0 },
+    { "movzx r,r/m16", F_MODRM, 0, 0xb7, R, IMM_NO, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
+    { "movsx r,r/m8", F_MODRM, 0, 0xbe, R, IMM_NO, SV, A_0F | A_RM8, 0, 0, 0, 0 },
+    { "movsx r,r/m16", F_MODRM, 0, 0xbf, R, IMM_NO, S32 | S64, A_0F | A_RM16, 0, 0, 0, 0 },
+    { "movsxd r,r/m32", F_MODRM, 0, 0x63, R, IMM_NO, S64, A_ONLY64, 0, 0, 0, 0 },
+    { "lea r,m", F_LEA, 0, 0x8d, R, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "cbw/cwde/cdqe", F_FIXED, 0, 0x98, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "cwd/cdq/cqo", F_FIXED, 0, 0x99, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
     /* flags */
-    { "lahf", F_FIXED, 0x9f, 0, 0, IMM_NONE, S8, 0, CF | PF | AF | ZF | SF, 0, 0, 0 },
-    { "sahf", F_FIXED, 0x9e, 0, 0, IMM_NONE, S8, 0, 0, CF | PF | AF | ZF | SF, 0, 0 },
-    { "clc", F_FIXED, 0xf8, 0, 0, IMM_NONE, S8, 0, 0, CF, 0, 0 },
-    { "stc", F_FIXED, 0xf9, 0, 0, IMM_NONE, S8, 0, 0, CF, 0, 0 },
-    { "cmc", F_FIXED, 0xf5, 0, 0, IMM_NONE, S8, 0, CF, CF, 0, 0 },
-    { "push imm; popf", F_POPF, 0, 0, 0, IMM_NONE, S32, 0, 0, ALL, 0, 0 },
-    { "push r; pop r", F_PUSHPOP, 0, 0, 0, IMM_NONE, SV, 0, 0, 0, 0, 0 },
+    { "lahf", F_FIXED, 0x9f, 0, 0, IMM_NO, S8, 0, CPAZS, 0, 0, 0 },
+    { "sahf", F_FIXED, 0x9e, 0, 0, IMM_NO, S8, 0, 0, CPAZS, 0, 0 },
+    { "clc", F_FIXED, 0xf8, 0, 0, IMM_NO, S8, 0, 0, CF, 0, 0 },
+    { "stc", F_FIXED, 0xf9, 0, 0, IMM_NO, S8, 0, 0, CF, 0, 0 },
+    { "cmc", F_FIXED, 0xf5, 0, 0, IMM_NO, S8, 0, CF, CF, 0, 0 },
+    { "push imm; popf", F_POPF, 0, 0, 0, IMM_NO, S32, 0, 0, ALL, 0, 0 },
+    { "push r; pop r", F_PUSHPOP, 0, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
+    { "push imm; pop r", F_PUSHPOP, 1, 0, 0, IMM_NO, SV, 0, 0, 0, 0, 0 },
     /* BCD (not in 64-bit mode) */
-    { "daa", F_FIXED, 0x27, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
-    { "das", F_FIXED, 0x2f, 0, 0, IMM_NONE, S8, A_ONLY32, CF | AF, CF | AF | SF | ZF | PF, OF, 0 },
-    { "aaa", F_FIXED, 0x37, 0, 0, IMM_NONE, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
-    { "aas", F_FIXED, 0x3f, 0, 0, IMM_NONE, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
+    { "daa", F_FIXED, 0x27, 0, 0, IMM_NO, S8, A_ONLY32, CF | AF, CPAZS, OF, 0 },
+    { "das", F_FIXED, 0x2f, 0, 0, IMM_NO, S8, A_ONLY32, CF | AF, CPAZS, OF, 0 },
+    { "aaa", F_FIXED, 0x37, 0, 0, IMM_NO, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
+    { "aas", F_FIXED, 0x3f, 0, 0, IMM_NO, S8, A_ONLY32, AF, AF | CF, OF | SF | ZF | PF, 0 },
     { "aam imm8", F_FIXED, 0xd4, 0, 0, IMM_8, S8, A_ONLY32, 0, SF | ZF | PF, OF | AF | CF, 0 },
     { "aad imm8", F_FIXED, 0xd5, 0, 0, IMM_8, S8, A_ONLY32, 0, SF | ZF | PF, OF | AF | CF, 0 },
     /* strings, with small counts */
-    { "movs", F_FIXED, 0xa4, 0xa5, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "stos", F_FIXED, 0xaa, 0xab, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "lods", F_FIXED, 0xac, 0xad, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
-    { "cmps", F_FIXED, 0xa6, 0xa7, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
-    { "scas", F_FIXED, 0xae, 0xaf, 0, IMM_NONE, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
+    { "movs", F_FIXED, 0xa4, 0xa5, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "stos", F_FIXED, 0xaa, 0xab, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "lods", F_FIXED, 0xac, 0xad, 0, IMM_NO, SA, A_SOLO | A_STR, 0, 0, 0, 0 },
+    { "cmps", F_FIXED, 0xa6, 0xa7, 0, IMM_NO, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
+    { "scas", F_FIXED, 0xae, 0xaf, 0, IMM_NO, SA, A_SOLO | A_STR, 0, ALL, 0, 0 },
 };
 
 #define NTMPLS ((int)(sizeof(tmpls) / sizeof(tmpls[0])))
@@ -417,13 +438,45 @@ static void emit_mem(Enc *e, DiffRng *r, int mode, int reg, int need, MemOp *m)
     }
 }
 
-static void fix_rip(Enc *e, const MemOp *m, int blob_off)
+/* code_off: where the case's code (e->p[0]) lies in the blob */
+static void fix_rip(Enc *e, const MemOp *m, int code_off)
 {
     if (m->rip_disp_at < 0) {
         return;
     }
-    int64_t next = DIFF_CODE + blob_off + e->len;
+    int64_t next = DIFF_CODE + code_off + e->len;
     emit_imm(&(Enc){ e->p + m->rip_disp_at, 0 }, (uint64_t)(DIFF_MEM + m->addr - next), 4);
+}
+
+/* May this template take a LOCK prefix with a memory destination (SDM Vol 2A
+ * LOCK: ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B DEC INC NEG NOT OR SBB SUB
+ * XOR XADD XCHG)? */
+static bool lockable(const Tmpl *t)
+{
+    uint8_t op = t->opv ? t->opv : t->op8;
+    if (t->form != F_MODRM) {
+        return false;
+    }
+    if (t->attr & A_0F) {
+        return op == 0xc1 || op == 0xb1 || op == 0xc7 || op == 0xab || op == 0xb3 ||
+               op == 0xbb || (op == 0xba && t->ext >= 5);
+    }
+    if (op <= 0x31) {
+        return (op & 7) <= 1 && op != 0x39;
+    }
+    switch (op) {
+    case 0x81:
+    case 0x83:
+        return t->ext != 7;
+    case 0xf7:
+        return t->ext == 2 || t->ext == 3;
+    case 0xff:
+        return t->ext <= 1;
+    case 0x87:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static uint16_t cc_reads(int cc)
@@ -463,11 +516,17 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         int rep = rnd(r, 3);    /* none, REP (F3), REPNE (F2: only for CMPS/SCAS) */
         bool cmp = t->op8 == 0xa6 || t->op8 == 0xae;
         bool down = rnd(r, 4) == 0;
-        regs[1] = rep ? rnd(r, 9) : edge_value(r);
-        regs[6] = DIFF_MEM + 0x40 + rnd(r, 0x11);
-        regs[7] = DIFF_MEM + 0x80 + rnd(r, 0x11);
+        /* 67 in 64-bit mode: ESI, EDI, ECX only; the upper halves are junk */
+        bool a32 = mode == 64 && rnd(r, 4) == 0;
+        uint64_t junk = a32 ? diff_rand(r) << 32 : 0;
+        regs[1] = (rep ? rnd(r, 9) : edge_value(r)) | junk;
+        regs[6] = (DIFF_MEM + 0x40 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
+        regs[7] = (DIFF_MEM + 0x80 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
         if (down) {
             emit(e, 0xfd);  /* STD; the epilogue's PUSHF records DF, then CLD */
+        }
+        if (a32) {
+            emit(e, 0x67);
         }
         if (s == S16) {
             emit(e, 0x66);
@@ -562,10 +621,21 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         if (s == S16) {
             emit(e, 0x66);
         }
-        if (a >= 8) {
-            emit(e, 0x41);
+        if (t->op8) {
+            /* PUSH imm8 (sign-extended) or imm16/imm32 (sign-extended in 64-bit) */
+            if (rnd(r, 2)) {
+                emit(e, 0x6a);
+                emit(e, (uint8_t)imm_for(r, 1));
+            } else {
+                emit(e, 0x68);
+                emit_imm(e, imm_for(r, 8), s == S16 ? 2 : 4);
+            }
+        } else {
+            if (a >= 8) {
+                emit(e, 0x41);
+            }
+            emit(e, (uint8_t)(0x50 + (a & 7)));
         }
-        emit(e, (uint8_t)(0x50 + (a & 7)));
         if (s == S16) {
             emit(e, 0x66);
         }
@@ -576,6 +646,75 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         in->reg = b;
         break;
     }
+    case F_CALLPOP: {
+        int reg = pick_reg(r, mode, false, rex);
+        emit(e, 0xe8);
+        emit_imm(e, 0, 4);
+        if (reg >= 8) {
+            emit(e, 0x41);
+        }
+        emit(e, (uint8_t)(0x58 + (reg & 7)));
+        in->reg = reg;
+        break;
+    }
+    case F_LOOP: {
+        int reg = pick_reg(r, mode, false, rex);
+        in->op = t->op8;
+        in->addr32 = mode == 64 && rnd(r, 4) == 0;
+        in->size = mode == 64 ? 8 : 4;      /* the count register's width */
+        uint8_t add[4];
+        int n = 0;
+        if (rex) {
+            add[n++] = (uint8_t)(0x48 | (reg >> 3));
+        }
+        add[n++] = 0x83;
+        add[n++] = (uint8_t)(0xc0 | (reg & 7));
+        add[n++] = (uint8_t)diff_rand(r);
+        if (in->addr32) {
+            emit(e, 0x67);
+        }
+        emit(e, t->op8);
+        emit(e, (uint8_t)n);
+        for (int i = 0; i < n; i++) {
+            emit(e, add[i]);
+        }
+        if (rnd(r, 2)) {
+            regs[1] = rnd(r, 3) | (diff_rand(r) & ~0xffffffffull & -(uint64_t)rnd(r, 2));
+        }
+        in->reg = reg;
+        break;
+    }
+    case F_ENTERLEAVE:
+        emit(e, 0xc8);
+        emit_imm(e, rnd(r, 0x41), 2);
+        emit(e, (uint8_t)(t->op8 ? 1 + rnd(r, 3) : 0));     /* nesting level */
+        emit(e, 0xc9);
+        break;
+    case F_PUSHPOPM: {
+        /* PUSH/POP m: 64-bit or 16-bit in 64-bit mode, 32 or 16 otherwise */
+        int bytes = s == S16 ? 2 : mode == 64 ? 8 : 4;
+        MemOp m1, m2;
+        if (s == S16) {
+            emit(e, 0x66);
+        }
+        emit(e, 0xff);
+        emit_mem(e, r, mode, 6, bytes, &m1);
+        fix_rip(e, &m1, blob_off - start);
+        if (s == S16) {
+            emit(e, 0x66);
+        }
+        emit(e, 0x8f);
+        emit_mem(e, r, mode, 0, bytes, &m2);
+        fix_rip(e, &m2, blob_off - start);
+        break;
+    }
+    case F_XLAT:
+        regs[3] = DIFF_MEM;
+        if (mode == 64 && rnd(r, 2)) {
+            emit(e, 0x48);
+        }
+        emit(e, 0xd7);
+        break;
     case F_MOFFS: {
         /* the address is 8 bytes in 64-bit mode, 4 in 32-bit mode */
         uint32_t addr = DIFF_MEM + rnd(r, DIFF_MEM_SIZE - size_bytes(s) + 1);
@@ -650,15 +789,24 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit_imm(e, edge_value(r), 4);
         }
         in->reg = reg;
-        fix_rip(e, &m, blob_off + start);
+        fix_rip(e, &m, blob_off - start);
         break;
     }
     case F_MODRM: {
-        int rm_size = (t->attr & A_RM8) ? S8 : (t->attr & A_RM16) ? S16 : s;
+        int rm_size = (t->attr & A_RM8) ? S8 : (t->attr & A_RM16) ? S16 :
+                      (t->attr & A_RM64) ? S64 : s;
         bool rm_byte_no_rex = rm_size == S8 && !rex;
         bool mem = (t->attr & A_MEM) || (!(t->attr & A_REG) && rnd(r, 2));
         int reg = t->ext != R ? t->ext : pick_reg(r, mode, byte_no_rex, rex);
         int rm = mem ? -1 : pick_reg(r, mode, rm_byte_no_rex, rex);
+        if (mem && rnd(r, 8) == 0) {
+            /* a segment override: all flat in 32-bit mode, ignored in 64-bit mode */
+            static const uint8_t seg[] = { 0x26, 0x2e, 0x36, 0x3e };
+            emit(e, seg[rnd(r, 4)]);
+        }
+        if (mem && lockable(t) && rnd(r, 4) == 0) {
+            emit(e, 0xf0);
+        }
         if (s == S16) {
             emit(e, 0x66);
         }
@@ -666,8 +814,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit(e, 0xf3);
         }
         if (rex) {
-            emit(e, (uint8_t)(0x40 | (s == S64 ? 8 : 0) | (t->ext == R ? (reg >> 3) << 2 : 0) |
-                              (rm >= 8 ? 1 : 0)));
+            int rex_r = t->ext == R ? (reg >> 3) << 2 : 0;
+            emit(e, (uint8_t)(0x40 | (s == S64 ? 8 : 0) | rex_r | (rm >= 8 ? 1 : 0)));
         }
         if (t->attr & A_0F) {
             emit(e, 0x0f);
@@ -703,15 +851,15 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             in->count = 1;
             in->has_count = true;
         }
-        fix_rip(e, &m, blob_off + start);
+        fix_rip(e, &m, blob_off - start);
         if (t->attr & A_DIV) {
             /* Dividend high half: zero or the sign of the low half, mostly,
              * so that the quotient fits; a case that still faults on the
              * host is dropped by the caller. */
             int k = rnd(r, 3);
             uint64_t lo = regs[0];
-            uint64_t hi = k == 0 ? 0 : k == 1 ? -(uint64_t)((lo >> (8 * size_bytes(s) - 1)) & 1)
-                                                 : edge_value(r);
+            uint64_t sign = (lo >> (8 * size_bytes(s) - 1)) & 1;
+            uint64_t hi = k == 0 ? 0 : k == 1 ? -sign : edge_value(r);
             if (s == S8) {
                 regs[0] = (regs[0] & ~0xff00ull) | ((hi & 0xff) << 8);
             } else {
@@ -720,7 +868,8 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         }
         if (t->attr & A_BITOFF) {
             /* bit offset such that the byte addressed stays inside DIFF_MEM */
-            int64_t lo = -(int64_t)m.addr * 8 + 64, hi = (int64_t)(DIFF_MEM_SIZE - m.addr) * 8 - 64;
+            int64_t lo = -(int64_t)m.addr * 8 + 64;
+            int64_t hi = (int64_t)(DIFF_MEM_SIZE - m.addr) * 8 - 64;
             int64_t off = lo + (int64_t)rnd(r, (unsigned)(hi - lo));
             regs[reg] = (uint64_t)off;
         }
@@ -774,7 +923,7 @@ static bool cc_true(int cc, uint64_t fl)
  * register or memory is undefined.
  */
 void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pre_mem,
-                      DiffEffect *eff)
+                      bool amd_host, DiffEffect *eff)
 {
     const Tmpl *t = &tmpls[in->tmpl];
     int bits = in->size * 8;
@@ -828,6 +977,36 @@ void diff_insn_effect(const DiffInsn *in, const uint64_t *pre, const uint8_t *pr
             eff->wd = ALL;      /* the ADD runs */
         }
         break;
+    case DYN_CMPXCHG:
+        /* A 32-bit CMPXCHG to a register that fails, in 64-bit mode: Intel's
+         * SDM writes the destination back (zero-extending it into bits 63:32),
+         * AMD's APM (and AMD hardware) leaves it alone. bt86 reports
+         * GenuineIntel; on an AMD host the destination is not compared. */
+        if (amd_host && in->size == 4 && !in->mem && in->rm_reg >= 0 &&
+            (pre[0] & 0xffffffff) != reg_value(pre, in->rm_reg, 4, false)) {
+            eff->dest_undef = true;
+            eff->dest_reg = in->rm_reg;
+        }
+        break;
+    case DYN_LOOP: {
+        /* SDM Vol 2A LOOPcc, JrCXZ: the count register is RCX, or ECX with
+         * a 67 prefix / in 32-bit mode; LOOPcc decrements it first. */
+        uint64_t c = pre[1];
+        if (in->addr32 || in->size != 8) {
+            c &= 0xffffffff;
+        }
+        bool z = pre[DIFF_RFLAGS] & ZF, taken;
+        if (in->op == 0xe3) {
+            taken = c == 0;
+        } else {
+            c = (c - 1) & ((in->addr32 || in->size != 8) ? 0xffffffffull : ~0ull);
+            taken = c != 0 && (in->op == 0xe2 || (in->op == 0xe1 ? z : !z));
+        }
+        if (!taken) {
+            eff->wd = ALL;
+        }
+        break;
+    }
     }
 }
 
@@ -901,4 +1080,125 @@ int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
         }
     }
     return n;
+}
+
+/* ---- directed cases ----
+ *
+ * The carry, overflow and sign boundaries of every operand size, crossed: for
+ * the two-operand ALU forms (op rAX, rDX) both operands, with CF clear and
+ * set; for the shifts and rotates by CL the value against counts around the
+ * operand width. Bits above the operand size hold a fixed pattern, so a
+ * result that fails to merge into (or zero-extend) the register shows.
+ */
+
+#define DIRECTED_JUNK 0x5aa5c33c96699669ull
+
+static const char *const directed_alu[] = {
+    "add r/m,r", "or r/m,r", "adc r/m,r", "sbb r/m,r", "and r/m,r", "sub r/m,r",
+    "xor r/m,r", "cmp r/m,r",
+};
+static const char *const directed_shift[] = {
+    "rol r/m,cl", "ror r/m,cl", "rcl r/m,cl", "rcr r/m,cl", "shl r/m,cl", "shr r/m,cl",
+    "sar r/m,cl",
+};
+#define N_EDGES 6
+#define N_COUNTS 8
+
+static uint64_t directed_edge(int bits, int i)
+{
+    uint64_t top = 1ull << (bits - 1);
+    uint64_t all = bits == 64 ? ~0ull : (1ull << bits) - 1;
+    uint64_t v[N_EDGES] = { 0, 1, top - 1, top, all, top + 1 };
+    return v[i];
+}
+
+static int find_tmpl(const char *name)
+{
+    for (int t = 0; t < NTMPLS; t++) {
+        if (!strcmp(tmpls[t].name, name)) {
+            return t;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Directed case k of this mode into *gc; false once k is past the last one.
+ */
+bool diff_make_directed(int mode, int k, DiffGenCase *gc)
+{
+    int nsizes = mode == 64 ? 4 : 3;
+    int n_alu = 8 * nsizes * N_EDGES * N_EDGES * 2;
+    int n_shift = 7 * nsizes * N_EDGES * N_COUNTS * 2;
+    if (k >= n_alu + n_shift) {
+        return false;
+    }
+    memset(gc, 0, sizeof(*gc));
+    for (int i = 0; i < 16; i++) {
+        gc->in[i] = mode == 64 ? DIRECTED_JUNK : DIRECTED_JUNK & 0xffffffff;
+    }
+    gc->in[4] = DIFF_MEM + 0xe0;
+    gc->in[5] = DIFF_MEM + 0x60;
+    gc->in[DIFF_RFLAGS] = 2 | (k & 1 ? CF : 0);
+    k >>= 1;
+    bool alu = k < n_alu / 2;
+    if (!alu) {
+        k -= n_alu / 2;
+    }
+    int op, size, a, b;
+    if (alu) {
+        b = k % N_EDGES;
+        k /= N_EDGES;
+        a = k % N_EDGES;
+        k /= N_EDGES;
+        size = k % nsizes;
+        op = k / nsizes;
+    } else {
+        b = k % N_COUNTS;
+        k /= N_COUNTS;
+        a = k % N_EDGES;
+        k /= N_EDGES;
+        size = k % nsizes;
+        op = k / nsizes;
+    }
+    int bits = 8 << size;
+    int t = find_tmpl(alu ? directed_alu[op] : directed_shift[op]);
+    const Tmpl *tm = &tmpls[t];
+    uint64_t keep = bits == 64 ? 0 : ~((1ull << bits) - 1);
+    gc->in[0] = (gc->in[0] & keep) | directed_edge(bits, a);
+    if (alu) {
+        gc->in[2] = (gc->in[2] & keep) | directed_edge(bits, b);
+    } else {
+        static const int counts[N_COUNTS] = { 0, 1, 2, -1, 0, 1, 31, 33 };
+        /* -1, +0, +1 around the width for the entries 3-5 */
+        int c = b >= 3 && b <= 5 ? bits + counts[b] : counts[b];
+        gc->in[1] = (gc->in[1] & ~0xffull) | (uint8_t)c;
+    }
+    if (mode != 64) {
+        for (int i = 0; i < 16; i++) {
+            gc->in[i] &= 0xffffffff;
+        }
+    }
+    int n = 0;
+    if (bits == 16) {
+        gc->code[n++] = 0x66;
+    } else if (bits == 64) {
+        gc->code[n++] = 0x48;
+    }
+    gc->code[n++] = bits == 8 ? tm->op8 : tm->opv;
+    gc->code[n++] = (uint8_t)(0xc0 | (alu ? 2 : tm->ext) << 3 | 0);
+    DiffInsn *in = &gc->insns[0];
+    in->tmpl = t;
+    in->len = n;
+    in->size = bits / 8;
+    in->reg = alu ? 2 : -1;
+    in->rm_reg = 0;
+    in->cc = -1;
+    gc->ninsns = 1;
+    gc->code_len = n;
+    gc->primary = t;
+    for (int i = 0; i < DIFF_MEM_SIZE; i++) {
+        gc->mem_in[i] = (uint8_t)(i * 37 + 11);
+    }
+    return true;
 }
