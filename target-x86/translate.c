@@ -1010,16 +1010,34 @@ static bool gen_insn(DC *d)
         }
         return true;
     case X86_M_ENTER: {
-        int level = in->imm[1] & 31;
+        /* SDM Vol 2A ENTER: push rBP; with nesting level L, copy L-1 frame
+         * pointers from the old frame ([SS:rBP - k*size]) and push the new
+         * frame pointer. Registers are written last, so a fault in any of
+         * the stack accesses restarts the instruction cleanly. */
+        int level = in->imm[1] & 31, ssz = stack_size(d);
+        TCGv_i64 sp = ld_reg(d, R_ESP, false, ssz), frame = tmp(d);
+        tcg_gen_subi_i64(s, sp, sp, osz);
+        mask_addr(d, sp, ssz * 8);
+        qst(d, ld_reg(d, R_EBP, false, osz), linear(d, R_SS, sp), osz);
+        tcg_gen_mov_i64(s, frame, sp);
         if (level) {
-            return false;
+            TCGv_i64 bp = ld_reg(d, R_EBP, false, ssz);
+            for (int i = 1; i < level; i++) {
+                TCGv_i64 v = tmp(d);
+                tcg_gen_subi_i64(s, bp, bp, osz);
+                mask_addr(d, bp, ssz * 8);
+                qld(d, v, linear(d, R_SS, bp), osz);
+                tcg_gen_subi_i64(s, sp, sp, osz);
+                mask_addr(d, sp, ssz * 8);
+                qst(d, v, linear(d, R_SS, sp), osz);
+            }
+            tcg_gen_subi_i64(s, sp, sp, osz);
+            mask_addr(d, sp, ssz * 8);
+            qst(d, frame, linear(d, R_SS, sp), osz);
         }
-        TCGv_i64 frame = tmp(d);
-        push_v(d, ld_reg(d, R_EBP, false, osz), osz);
-        tcg_gen_mov_i64(s, frame, G.regs[R_ESP]);
         st_reg(d, R_EBP, false, osz, frame);
-        tcg_gen_subi_i64(s, frame, frame, in->imm[0] & 0xffff);
-        st_reg(d, R_ESP, false, stack_size(d), frame);
+        tcg_gen_subi_i64(s, sp, sp, in->imm[0] & 0xffff);
+        st_reg(d, R_ESP, false, ssz, sp);
         return true;
     }
     case X86_M_XLAT: {
@@ -1213,6 +1231,10 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
         n++;
         dc.a0_valid = false;
         if (len < 0) {
+            /* The undecodable bytes belong to the block: a store that fixes
+             * them must drop it (code that patches a #UD, debuggers). */
+            uint64_t to_end = 0x1000 - (lin & 0xfff);
+            lin += MIN(MAX(got, (size_t)1), to_end);
             gen_raise(&dc, len == -X86_DECODE_TOOLONG ? 13 : 6);
             break;
         }
@@ -1232,6 +1254,7 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
             }
             log_printf("  %#010" PRIx64 ":  %-24s %s\n", dc.eip, hex, text);
         }
+        lin += len;
         if ((dc.in.desc->flags & X86_F_PRIV) && (flags >> TBF_CPL_SHIFT) & 3) {
             gen_raise(&dc, 13);     /* CPL 0 only: #GP(0) (SDM Vol 3 §5.9) */
             break;
@@ -1242,7 +1265,6 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
             gen_raise(&dc, 6);
             break;
         }
-        lin += len;
         dc.eip = dc.next;
         bool shadow_over = after_sti;
         after_sti = dc.in.mnem == X86_M_STI;
