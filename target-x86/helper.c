@@ -9,6 +9,7 @@
 #include "util/osdep.h"
 #include "target-x86/x86-tcg.h"
 #include "target-x86/helper.h"
+#include "hw/intc/lapic.h"
 
 #define GETPC() ((uintptr_t)__builtin_return_address(0))
 #define RA(env) tcg_helper_retaddr(x86_tcg_ctx(env), GETPC())
@@ -573,6 +574,12 @@ void helper_cpuid(CPUX86State *env)
          * ignores safely; HTT with more than one logical processor. */
         d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
             (1u << 8) | (1u << 13) | (1u << 15) | (n > 1 ? 1u << 28 : 0);
+        if (cpu->apic) {
+            /* APIC (EDX 9) and the TSC-deadline timer (ECX 24) when the board
+             * wired a local APIC to this CPU (hw/intc/lapic.c). */
+            d |= 1u << 9;
+            c |= 1u << 24;
+        }
         break;
     }
     case 0x40000000:
@@ -597,9 +604,48 @@ void helper_cpuid(CPUX86State *env)
     env->regs[R_EDX] = d;
 }
 
+/* The TSC runs at 1 GHz on the machine's virtual clock (it stops while the
+ * machine is paused); env->tsc is the offset a WRMSR to IA32_TSC sets. The
+ * local APIC's TSC-deadline timer compares against the same value (the board's
+ * read_tsc hook). */
+static uint64_t cpu_tsc(CPUX86State *env)
+{
+    CPUState *cpu = env_cpu(env);
+    int64_t now = cpu->machine ? clock_ns(&cpu->machine->timers.clock)
+                               : (int64_t)g_get_monotonic_time() * 1000;
+    return (uint64_t)now + env->tsc;
+}
+
+/* Local APIC MSRs (IA32_APIC_BASE, TSC_DEADLINE, x2APIC 0x800-0x8ff) go to the
+ * CPU's userspace APIC under the machine lock. false: #GP. */
+static bool apic_msr(CPUX86State *env, uint32_t idx, bool write, uint64_t *v)
+{
+    CPUState *cpu = env_cpu(env);
+    bool ok;
+    if (write && idx == MSR_IA32_APICBASE && (*v & MSR_APICBASE_EXTD)) {
+        return false;           /* x2APIC is not offered (CPUID.1:ECX[21] = 0) */
+    }
+    machine_lock(cpu->machine);
+    ok = write ? lapic_msr_write(cpu->apic, idx, *v) : lapic_msr_read(cpu->apic, idx, v);
+    if (ok) {
+        env->apic_base = lapic_get_base(cpu->apic);
+    }
+    machine_unlock(cpu->machine);
+    if (ok && write && idx == MSR_IA32_APICBASE) {
+        x86_tlb_flush(env);     /* the APIC page moved or went away */
+    }
+    return ok;
+}
+
+static bool is_apic_msr(uint32_t idx)
+{
+    return idx == MSR_IA32_APICBASE || idx == MSR_IA32_TSC_DEADLINE ||
+           (idx >= MSR_X2APIC_FIRST && idx <= MSR_X2APIC_LAST);
+}
+
 void helper_rdtsc(CPUX86State *env)
 {
-    uint64_t t = (uint64_t)g_get_monotonic_time() * 1000 + env->tsc;
+    uint64_t t = cpu_tsc(env);
     env->regs[R_EAX] = (uint32_t)t;
     env->regs[R_EDX] = t >> 32;
 }
@@ -608,7 +654,16 @@ void helper_rdmsr(CPUX86State *env)
 {
     uint32_t idx = env->regs[R_ECX];
     uint64_t v;
+    if (env_cpu(env)->apic && is_apic_msr(idx)) {
+        if (!apic_msr(env, idx, false, &v)) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        env->regs[R_EAX] = (uint32_t)v;
+        env->regs[R_EDX] = v >> 32;
+        return;
+    }
     switch (idx) {
+    case MSR_IA32_TSC: v = cpu_tsc(env); break;
     case MSR_EFER: v = env->efer; break;
     case MSR_STAR: v = env->star; break;
     case MSR_LSTAR: v = env->lstar; break;
@@ -635,7 +690,17 @@ void helper_wrmsr(CPUX86State *env)
 {
     uint32_t idx = env->regs[R_ECX];
     uint64_t v = (env->regs[R_EDX] << 32) | (uint32_t)env->regs[R_EAX];
+    if (env_cpu(env)->apic && is_apic_msr(idx)) {
+        if (!apic_msr(env, idx, true, &v)) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        return;
+    }
     switch (idx) {
+    case MSR_IA32_TSC:
+        env->tsc = 0;
+        env->tsc = v - cpu_tsc(env);
+        break;
     case MSR_EFER:
         if (v & ~(uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) {
             x86_raise(env, 13, 0, RA(env));
@@ -698,6 +763,14 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         break;
     case 8:
         env->cr8 = v & 15;
+        if (env_cpu(env)->apic) {
+            /* CR8 is TPR[7:4] (SDM Vol 3 §10.8.6.1). A lower TPR may let an
+             * interrupt in: MOV CR8 ends the block, the loop then sees INTR. */
+            CPUState *cpu = env_cpu(env);
+            machine_lock(cpu->machine);
+            lapic_set_tpr(cpu->apic, (uint8_t)((v & 15) << 4));
+            machine_unlock(cpu->machine);
+        }
         return;
     default:
         x86_raise(env, 6, 0, RA(env));
@@ -711,6 +784,14 @@ uint64_t helper_read_cr(CPUX86State *env, uint64_t n)
     case 0: case 2: case 3: case 4:
         return env->cr[n];
     case 8:
+        if (env_cpu(env)->apic) {
+            CPUState *cpu = env_cpu(env);
+            uint8_t tpr;
+            machine_lock(cpu->machine);
+            tpr = lapic_get_tpr(cpu->apic);
+            machine_unlock(cpu->machine);
+            return tpr >> 4;
+        }
         return env->cr8;
     default:
         x86_raise(env, 6, 0, RA(env));
