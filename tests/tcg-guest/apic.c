@@ -66,11 +66,12 @@ extern const u8 gdt_desc[];
 extern const u8 ap_tramp_start[], ap_tramp_end[];
 
 volatile u32 counts[2][NVEC];
-volatile u32 spurious, unexpected;
+volatile u32 spurious, unexpected, unexpected_cpu, illegal_taken;
 volatile u64 last_tsc;
 volatile u32 isr_seen;          /* ISR word of V_SELF while its handler ran */
 volatile u32 rtc_remote_irr;    /* remote IRR of pin 8 seen in the handler */
 volatile u32 ap_ready;
+static u32 has_deadline;
 u8 ap_stack[4096] __attribute__((aligned(16)));
 
 void isr(u32 vec);
@@ -140,19 +141,43 @@ static void cmos_write(u8 reg, u8 v)
                 " addl $4, %esp\n popal\n iret\n"
 __asm__(".text\n"
         STUB(0x40) STUB(0x41) STUB(0x42) STUB(0x43) STUB(0x50) STUB(0x51)
-        STUB(0x60) STUB(0x61) STUB(0xff) STUB(0x00));
+        STUB(0x60) STUB(0x61) STUB(0xff) STUB(0x27) STUB(0x2f) STUB(0x00));
 void vec_0x40(void), vec_0x41(void), vec_0x42(void), vec_0x43(void), vec_0x50(void),
-    vec_0x51(void), vec_0x60(void), vec_0x61(void), vec_0xff(void), vec_0x00(void);
+    vec_0x51(void), vec_0x60(void), vec_0x61(void), vec_0xff(void), vec_0x27(void),
+    vec_0x2f(void), vec_0x00(void);
+
+/* Exceptions 0-31, each with its number (those with an error code are not
+ * expected at all: their frame would not return, and the run fails anyway). */
+__asm__(".text\n"
+        ".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"
+        "25,26,27,28,29,30,31\n"
+        "exc_\\n: pushal\n pushl $\\n + 0x100\n call isr\n addl $4, %esp\n popal\n iret\n"
+        ".endr\n"
+        ".section .rodata\n"
+        "vec_other:\n"
+        ".irp n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"
+        "25,26,27,28,29,30,31\n"
+        ".long exc_\\n\n"
+        ".endr\n"
+        ".text\n");
+extern void (*const vec_other[32])(void);
 
 void isr(u32 vec)
 {
     u32 cpu = (lapic_rd(L_ID) >> 24) & 1;
-    if (vec == V_SPURIOUS) {
-        spurious++;             /* no EOI for the spurious vector (SDM 10.9) */
+    if (vec == V_SPURIOUS || vec == 0x27 || vec == 0x2f) {
+        /* APIC spurious vector: no EOI (SDM 10.9); 8259A IRQ 7/15 spurious
+         * (a request masked before its INTA, as under firmware): none either. */
+        spurious++;
+        return;
+    }
+    if (vec == 0x105) {
+        illegal_taken++;        /* the illegal self IPI (QEMU delivers it) */
         return;
     }
     if (vec < 0x40 || vec >= 0x40 + NVEC) {
         unexpected++;
+        unexpected_cpu = cpu << 8 | vec;
         return;
     }
     last_tsc = rdtsc();
@@ -252,9 +277,12 @@ static int check_basics(void)
 {
     u32 a = 1, b, c, d;
     __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
-    if (!(d & (1u << 9)) || !(c & (1u << 24))) {
-        return fail("CPUID.1 APIC/TSC-deadline bits (edx, ecx)", (d & (1u << 9)) | (c >> 24));
+    if (!(d & (1u << 9))) {
+        return fail("CPUID.1 EDX APIC bit", d);
     }
+    /* bt86 offers the TSC-deadline timer (its test expects the line printed
+     * below); QEMU's TCG, the oracle, does not. */
+    has_deadline = (c >> 24) & 1;
     if (lapic_rd(L_ID) >> 24 != 0) {
         return fail("BSP APIC ID", lapic_rd(L_ID));
     }
@@ -295,8 +323,12 @@ static int check_self_ipi(void)
     lapic_wr(L_ESR, 0);
     send_ipi(0, (1u << 18) | 5);        /* vector 5: illegal */
     lapic_wr(L_ESR, 0);
-    if (lapic_rd(L_ESR) != 0x20) {
-        return fail("ESR after sending an illegal vector", lapic_rd(L_ESR));
+    /* SDM 10.5.3: Send Illegal Vector, and the message is not sent. QEMU (the
+     * oracle) delivers vector 5 and leaves ESR at 0, so only bt86's test
+     * expects this line. */
+    delay_ms(1);
+    if (lapic_rd(L_ESR) == 0x20 && !illegal_taken) {
+        serial_puts("esr send-illegal ok\n");
     }
     return 0;
 }
@@ -307,20 +339,21 @@ static int check_timer(void)
     volatile u32 *per = &counts[0][V_PERIODIC - 0x40];
     volatile u32 *dl = &counts[0][V_DEADLINE - 0x40];
 
-    /* One-shot, divide by 1: 2,000,000 bus clocks = 2 ms at 1000 MHz. */
+    /* One-shot, divide by 1: 20,000,000 bus clocks = 20 ms at 1000 MHz (long
+     * enough that a busy host does not end it between the next two reads). */
     lapic_wr(L_DIVIDE, 0xb);
     lapic_wr(L_LVT_TIMER, V_ONESHOT);
     u64 t0 = rdtsc();
-    lapic_wr(L_INITCNT, 2000000);
+    lapic_wr(L_INITCNT, 20000000);
     u32 cc = lapic_rd(L_CURCNT);
-    if (cc == 0 || cc > 2000000) {
+    if (cc == 0 || cc > 20000000) {
         return fail("current count right after arming", cc);
     }
-    wait_count(one, 1, 1000);
+    wait_count(one, 1, 2000);
     if (*one != 1) {
         return fail("one-shot timer interrupts", *one);
     }
-    if (last_tsc - t0 < 2 * TSC_PER_MS) {
+    if (last_tsc - t0 < 20 * TSC_PER_MS) {
         return fail("one-shot fired early (TSC ticks)", (u32)(last_tsc - t0));
     }
     delay_ms(5);
@@ -349,13 +382,19 @@ static int check_timer(void)
         return fail("periodic timer still firing after count 0", *per - stopped);
     }
 
+    if (!has_deadline) {
+        lapic_wr(L_LVT_TIMER, 1u << 16);
+        return 0;
+    }
     /* TSC-deadline (LVT mode 2): not before the deadline; MSR 0 after. */
     lapic_wr(L_LVT_TIMER, (2u << 17) | V_DEADLINE);
-    u64 deadline = rdtsc() + 3 * TSC_PER_MS;
+    u64 deadline = rdtsc() + 10000 * TSC_PER_MS;
     wrmsr(0x6e0, deadline);
     if (rdmsr(0x6e0) != deadline) {
         return fail("IA32_TSC_DEADLINE readback", (u32)rdmsr(0x6e0));
     }
+    deadline = rdtsc() + 3 * TSC_PER_MS;
+    wrmsr(0x6e0, deadline);
     wait_count(dl, 1, 1000);
     if (*dl != 1) {
         return fail("TSC-deadline interrupts", *dl);
@@ -367,11 +406,12 @@ static int check_timer(void)
         return fail("IA32_TSC_DEADLINE after firing", (u32)rdmsr(0x6e0));
     }
     wrmsr(0x6e0, rdtsc() - 1);          /* in the past: at once */
-    wait_count(dl, 2, 1);
+    wait_count(dl, 2, 100);
     if (*dl != 2) {
-        return fail("a past TSC deadline did not fire at once", *dl);
+        return fail("a past TSC deadline did not fire", *dl);
     }
     lapic_wr(L_LVT_TIMER, 1u << 16);
+    serial_puts("tsc-deadline timer ok\n");
     return 0;
 }
 
@@ -414,18 +454,6 @@ static int check_ioapic(void)
     volatile u32 *pit0 = &counts[0][V_PIT - 0x40];
     volatile u32 *pit1 = &counts[1][V_PIT - 0x40];
     volatile u32 *rtc = &counts[0][V_RTC - 0x40];
-
-    /* 8259A pair initialised and fully masked: only the IOAPIC delivers. */
-    outb(0x20, 0x11);
-    outb(0xa0, 0x11);
-    outb(0x21, 0x20);
-    outb(0xa1, 0x28);
-    outb(0x21, 0x04);
-    outb(0xa1, 0x02);
-    outb(0x21, 0x01);
-    outb(0xa1, 0x01);
-    outb(0x21, 0xff);
-    outb(0xa1, 0xff);
 
     /* PIT channel 0, mode 2, 1193 clocks: ~1000 Hz on ISA IRQ 0 = pin 2. */
     outb(0x43, 0x34);
@@ -481,7 +509,7 @@ int main(u32 magic, u32 mbi)
     (void)magic;
     (void)mbi;
     for (int i = 0; i < 256; i++) {
-        set_gate(i, vec_0x00);
+        set_gate(i, i < 0x20 ? vec_other[i] : vec_0x00);
     }
     set_gate(V_SELF, vec_0x40);
     set_gate(V_ONESHOT, vec_0x41);
@@ -492,17 +520,32 @@ int main(u32 magic, u32 mbi)
     set_gate(V_PIT, vec_0x60);
     set_gate(V_RTC, vec_0x61);
     set_gate(V_SPURIOUS, vec_0xff);
+    set_gate(0x27, vec_0x27);
+    set_gate(0x2f, vec_0x2f);
     idtr.limit = sizeof(idt) - 1;
     idtr.base = (u32)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));
     lapic_wr(L_SVR, 0x100 | V_SPURIOUS);        /* software enable */
+    /* 8259A pair initialised and fully masked: only the APICs deliver (under
+     * firmware, as with QEMU, the PIT would otherwise tick through it). */
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
 
     if (check_basics() || check_self_ipi() || check_timer() || check_ap() ||
         check_ioapic()) {
         return 1;
     }
     if (unexpected) {
-        return fail("interrupts on unexpected vectors", unexpected);
+        return fail("interrupts on unexpected vectors (count, cpu, vector + 0x100)",
+                    unexpected << 16 | unexpected_cpu);
     }
     serial_puts("apic checks ok\n");
     return 0;
