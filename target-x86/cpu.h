@@ -223,6 +223,18 @@ typedef struct CPUX86State {
     bool tcg_has_error;
 } CPUX86State;
 
+/*
+ * The TSC of -accel tcg: X86_TSC_KHZ on the machine's virtual clock (it
+ * stops while the machine is paused), plus env->tsc, the offset a WRMSR to
+ * IA32_TSC sets. CPUID leaf 15h reports the rate; the local APIC's
+ * TSC-deadline timer converts with it.
+ */
+#define X86_TSC_KHZ 2000000u
+static inline uint64_t x86_tsc_at(const CPUX86State *env, int64_t clock_ns)
+{
+    return (uint64_t)clock_ns * (X86_TSC_KHZ / 1000000u) + env->tsc;
+}
+
 /* Power-on/INIT state (SDM Vol 3 §9.1.1, Table 9-1). is_bsp sets the APIC BSP bit. */
 void x86_cpu_reset_state(CPUX86State *env, bool is_bsp);
 

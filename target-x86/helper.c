@@ -11,6 +11,7 @@
 #include "target-x86/helper.h"
 #include "target-x86/fpu-helper.h"
 #include "target-x86/seg-helper.h"
+#include "hw/intc/lapic.h"
 
 #define GETPC() ((uintptr_t)__builtin_return_address(0))
 #define RA(env) tcg_helper_retaddr(x86_tcg_ctx(env), GETPC())
@@ -595,32 +596,23 @@ void helper_cpuid(CPUX86State *env)
     env->regs[R_EDX] = r[3];
 }
 
-/* Until the local APIC is wired under -accel tcg, CPUID says there is none. */
+/* A local APIC when the board wired one to this CPU (hw/intc/lapic.c), with
+ * the TSC-deadline timer (CPUID.1:ECX[24]); no x2APIC. */
 bool x86_cpu_apic_present(CPUX86State *env)
 {
-    (void)env;
-    return false;
+    return env_cpu(env)->apic != NULL;
 }
 
 uint32_t x86_cpu_apic_features(CPUX86State *env)
 {
-    (void)env;
-    return 0;
+    return x86_cpu_apic_present(env) ? 1u << 24 : 0;
 }
 
-/*
- * The TSC counts at X86_TSC_HZ on the machine's virtual clock (it stops
- * while the machine is paused); env->tsc is the offset a WRMSR to IA32_TSC
- * sets. Nanosecond resolution matters: Linux calibrates it against the PIT
- * with reads microseconds apart.
- */
-#define X86_TSC_PER_NS 2            /* 2 GHz */
-
+/* The TSC: X86_TSC_KHZ on the machine's virtual clock (target-x86/cpu.h). */
 static uint64_t tsc_now(CPUX86State *env)
 {
     Machine *m = env_cpu(env)->machine;
-    int64_t ns = m ? clock_ns(&m->timers.clock) : 0;
-    return (uint64_t)ns * X86_TSC_PER_NS + env->tsc;
+    return x86_tsc_at(env, m ? clock_ns(&m->timers.clock) : 0);
 }
 
 /* MTRR MSR -> slot in env->mtrr_fixed, or -1 (SDM Vol 3 Table 12-9). */
@@ -644,6 +636,33 @@ static int mtrr_fixed_index(uint32_t idx)
      (1ull << 8) | (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | \
      (1ull << 24) | (1ull << 26) | (1ull << 27) | (1ull << 62))
 
+/* Local APIC MSRs (IA32_APIC_BASE, TSC_DEADLINE, x2APIC 0x800-0x8ff) go to the
+ * CPU's userspace APIC under the machine lock. false: #GP. */
+static bool apic_msr(CPUX86State *env, uint32_t idx, bool write, uint64_t *v)
+{
+    CPUState *cpu = env_cpu(env);
+    bool ok;
+    if (write && idx == MSR_IA32_APICBASE && (*v & MSR_APICBASE_EXTD)) {
+        return false;           /* x2APIC is not offered (CPUID.1:ECX[21] = 0) */
+    }
+    machine_lock(cpu->machine);
+    ok = write ? lapic_msr_write(cpu->apic, idx, *v) : lapic_msr_read(cpu->apic, idx, v);
+    if (ok) {
+        env->apic_base = lapic_get_base(cpu->apic);
+    }
+    machine_unlock(cpu->machine);
+    if (ok && write && idx == MSR_IA32_APICBASE) {
+        x86_tlb_flush(env);     /* the APIC page moved or went away */
+    }
+    return ok;
+}
+
+static bool is_apic_msr(uint32_t idx)
+{
+    return idx == MSR_IA32_APICBASE || idx == MSR_IA32_TSC_DEADLINE ||
+           (idx >= MSR_X2APIC_FIRST && idx <= MSR_X2APIC_LAST);
+}
+
 void helper_rdtsc(CPUX86State *env)
 {
     uint64_t t = tsc_now(env);
@@ -655,6 +674,14 @@ void helper_rdmsr(CPUX86State *env)
 {
     uint32_t idx = env->regs[R_ECX];
     uint64_t v;
+    if (env_cpu(env)->apic && is_apic_msr(idx)) {
+        if (!apic_msr(env, idx, false, &v)) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        env->regs[R_EAX] = (uint32_t)v;
+        env->regs[R_EDX] = v >> 32;
+        return;
+    }
     switch (idx) {
     case MSR_EFER: v = env->efer; break;
     case MSR_STAR: v = env->star; break;
@@ -693,6 +720,12 @@ void helper_wrmsr(CPUX86State *env)
 {
     uint32_t idx = env->regs[R_ECX];
     uint64_t v = (env->regs[R_EDX] << 32) | (uint32_t)env->regs[R_EAX];
+    if (env_cpu(env)->apic && is_apic_msr(idx)) {
+        if (!apic_msr(env, idx, true, &v)) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        return;
+    }
     switch (idx) {
     case MSR_EFER:
         if (v & ~(uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) {
@@ -770,6 +803,14 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         break;
     case 8:
         env->cr8 = v & 15;
+        if (env_cpu(env)->apic) {
+            /* CR8 is TPR[7:4] (SDM Vol 3 §10.8.6.1). A lower TPR may let an
+             * interrupt in: MOV CR8 ends the block, the loop then sees INTR. */
+            CPUState *cpu = env_cpu(env);
+            machine_lock(cpu->machine);
+            lapic_set_tpr(cpu->apic, (uint8_t)((v & 15) << 4));
+            machine_unlock(cpu->machine);
+        }
         return;
     default:
         x86_raise(env, 6, 0, RA(env));
@@ -783,6 +824,14 @@ uint64_t helper_read_cr(CPUX86State *env, uint64_t n)
     case 0: case 2: case 3: case 4:
         return env->cr[n];
     case 8:
+        if (env_cpu(env)->apic) {
+            CPUState *cpu = env_cpu(env);
+            uint8_t tpr;
+            machine_lock(cpu->machine);
+            tpr = lapic_get_tpr(cpu->apic);
+            machine_unlock(cpu->machine);
+            return tpr >> 4;
+        }
         return env->cr8;
     default:
         x86_raise(env, 6, 0, RA(env));

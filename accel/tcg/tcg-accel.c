@@ -16,11 +16,35 @@
 #include "system/accel.h"
 #include "target-x86/x86-tcg.h"
 #include "target-x86/seg-helper.h"
+#include "hw/intc/lapic.h"
 #include <setjmp.h>
 
 #define CODE_BUF_SIZE (32 * 1024 * 1024)
 #define JC_BITS 12
 #define X86_VTLB_SIZE 8
+/* Host time a vCPU may keep the execution token while another one waits. */
+#define SLICE_US 1000
+
+/*
+ * SMP: vCPUs take turns. Each vCPU keeps its thread, TLB, jump cache and block
+ * cache, but only the holder of the machine's execution token runs guest code,
+ * so guest memory is only ever touched by one vCPU at a time (LOCK is atomic
+ * for free, and a store is seen by the next vCPU through the token's mutex).
+ * The token is a ticket lock: a vCPU that gives it up queues behind those
+ * waiting (round robin). A waiter that waits more than a slice kicks the
+ * holder, which gives the token up at its next block boundary. Halted vCPUs
+ * and vCPUs waiting for a start-up IPI hold no ticket, so they cost nothing
+ * and the machine idles when all of them are halted.
+ */
+typedef struct TCGSched {
+    GMutex lock;
+    GCond cond;
+    uint64_t next_ticket;
+    uint64_t serving;
+    CPUState *holder;
+    struct TCGCPU *cpus[MAX_CPUS];  /* every vCPU, for cross-vCPU invalidation */
+    int ncpus;
+} TCGSched;
 
 typedef struct TB {
     uint64_t pc, cs_base;
@@ -41,7 +65,8 @@ typedef struct CodePage {
     GPtrArray *tbs;             /* TB * (owned by the hash table) */
 } CodePage;
 
-typedef struct TCGCPU {
+typedef struct TCGCPU TCGCPU;
+struct TCGCPU {
     CPUState *cpu;
     TCGContext *s;
     sigjmp_buf jb;
@@ -65,7 +90,9 @@ typedef struct TCGCPU {
     bool flushed;               /* translations dropped since the last check */
     TB *spare;                  /* a TB whose translation faulted, for reuse */
     GCond halt_cond;
-} TCGCPU;
+    TCGSched *sched;            /* the machine's execution token */
+    bool has_token;
+};
 
 static inline TCGCPU *tcpu(CPUX86State *env)
 {
@@ -101,6 +128,40 @@ static void tb_free(gpointer p)
     TB *t = p;
     g_free(t->insns);
     g_free(t);
+}
+
+/* ---- execution token ---- */
+
+static void token_acquire(TCGCPU *tc)
+{
+    TCGSched *sc = tc->sched;
+    g_mutex_lock(&sc->lock);
+    uint64_t me = sc->next_ticket++;
+    while (sc->serving != me) {
+        gint64 until = g_get_monotonic_time() + SLICE_US;
+        if (!g_cond_wait_until(&sc->cond, &sc->lock, until) && sc->holder &&
+            sc->serving != me) {
+            /* The holder had its slice: ask it to give the token up. */
+            __atomic_store_n(&sc->holder->exit_request, 1, __ATOMIC_RELEASE);
+        }
+    }
+    sc->holder = tc->cpu;
+    g_mutex_unlock(&sc->lock);
+    tc->has_token = true;
+}
+
+static void token_release(TCGCPU *tc)
+{
+    TCGSched *sc = tc->sched;
+    if (!tc->has_token) {
+        return;
+    }
+    tc->has_token = false;
+    g_mutex_lock(&sc->lock);
+    sc->holder = NULL;
+    sc->serving++;
+    g_cond_broadcast(&sc->cond);
+    g_mutex_unlock(&sc->lock);
 }
 
 /* ---- TLB ---- */
@@ -218,6 +279,20 @@ static bool tlb_entry_hit(const TCGTLBEntry *e, uint64_t vpage, int acc)
     }
 }
 
+/* Does any vCPU hold translations of physical page ppage? Stores to it must
+ * then take the slow path (NOTDIRTY), whoever makes them. */
+static bool page_has_code(TCGCPU *tc, uint64_t ppage)
+{
+    TCGSched *sc = tc->sched;
+    for (int i = 0; i < sc->ncpus; i++) {
+        if (g_hash_table_contains(sc->cpus[i]->code_pages,
+                                  GSIZE_TO_POINTER(ppage >> 12))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Refill the TLB entry for addr: from the victim TLB (swapping the two
  * entries), else by a page walk, evicting the old entry into the victim TLB.
@@ -279,7 +354,7 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
         e->addr_write = vpage | TCG_TLB_FLAG_INVALID;
     } else if (!ram) {
         e->addr_write = vpage | TCG_TLB_FLAG_MMIO;
-    } else if (g_hash_table_contains(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12))) {
+    } else if (page_has_code(tc, ppage)) {
         e->addr_write = vpage | TCG_TLB_FLAG_NOTDIRTY;
     } else {
         e->addr_write = vpage;
@@ -339,9 +414,14 @@ static uint64_t load_page(CPUX86State *env, uint64_t addr, int size, int mmu,
         e = tlb_fill(env, addr, X86_ACC_READ, mmu, ra);
     }
     if (e->addr_read & TCG_TLB_FLAG_MMIO) {
-        Machine *m = env_cpu(env)->machine;
+        CPUState *cpu = env_cpu(env);
+        Machine *m = cpu->machine;
+        uint64_t pa = tc->tlb_phys[mmu][idx] | (addr & 0xfff);
         machine_lock(m);
-        v = memmap_load(&m->mem, tc->tlb_phys[mmu][idx] | (addr & 0xfff), size);
+        /* The local APIC page is this vCPU's own (SDM Vol 3 §10.4.1). */
+        if (!cpu->apic || !lapic_mmio_access(cpu->apic, pa, false, &v, size)) {
+            v = memmap_load(&m->mem, pa, size);
+        }
         machine_unlock(m);
         return v;
     }
@@ -365,23 +445,35 @@ static void store_page(CPUX86State *env, uint64_t addr, uint64_t v, int size, in
         }
     }
     if (e->addr_write & TCG_TLB_FLAG_MMIO) {
-        Machine *m = env_cpu(env)->machine;
+        CPUState *cpu = env_cpu(env);
+        Machine *m = cpu->machine;
+        uint64_t pa = tc->tlb_phys[mmu][idx] | (addr & 0xfff);
         machine_lock(m);
-        memmap_store(&m->mem, tc->tlb_phys[mmu][idx] | (addr & 0xfff), v, size);
+        if (!cpu->apic || !lapic_mmio_access(cpu->apic, pa, true, &v, size)) {
+            memmap_store(&m->mem, pa, v, size);
+        }
         machine_unlock(m);
         return;
     }
     host_store((void *)(uintptr_t)(addr + e->addend), v, size);
     if (e->addr_write & TCG_TLB_FLAG_NOTDIRTY) {
         uint64_t ppage = tc->tlb_phys[mmu][idx];
-        CodePage *cp = g_hash_table_lookup(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12));
         uint32_t off = addr & 0xfff;
+        TCGSched *sc = tc->sched;
         /* Only a store into translated bytes matters; the page's blocks are
          * dropped at the next block boundary (the running block and its record
-         * stay valid until then). */
-        if (cp && off < cp->hi && off + size > cp->lo) {
-            g_array_append_val(tc->inval_pages, ppage);
-            env_cpu(env)->exit_request = 1;
+         * stay valid until then). Other vCPUs drop theirs before they run
+         * again: they wait for the token this one holds. */
+        for (int i = 0; i < sc->ncpus; i++) {
+            TCGCPU *t = sc->cpus[i];
+            CodePage *cp = g_hash_table_lookup(t->code_pages,
+                                               GSIZE_TO_POINTER(ppage >> 12));
+            if (cp && off < cp->hi && off + size > cp->lo) {
+                g_array_append_val(t->inval_pages, ppage);
+                if (t == tc) {
+                    env_cpu(env)->exit_request = 1;
+                }
+            }
         }
     }
 }
@@ -548,8 +640,11 @@ static void tb_register_pages(TCGCPU *tc, TB *tb, uint64_t pc, uint64_t size)
             cp->hi = hi;
             cp->tbs = g_ptr_array_new();
             g_hash_table_insert(tc->code_pages, GSIZE_TO_POINTER(ppage >> 12), cp);
-            /* Write entries for this page must now go slow (NOTDIRTY). */
-            tlb_flush_phys(tc, ppage);
+            /* Write entries for this page must now go slow (NOTDIRTY), in
+             * every vCPU's TLB (the others are not running: token). */
+            for (int i = 0; i < tc->sched->ncpus; i++) {
+                tlb_flush_phys(tc->sched->cpus[i], ppage);
+            }
         }
         cp->lo = MIN(cp->lo, lo);
         cp->hi = MAX(cp->hi, hi);
@@ -775,7 +870,8 @@ static void deliver(TCGCPU *tc)
  * gives STI its one-instruction shadow. */
 static bool intr_deliverable(CPUX86State *env)
 {
-    return env->intr_pending && (env->rflags & IF_MASK) && env->intack;
+    return env->nmi_pending ||
+           (env->intr_pending && (env->rflags & IF_MASK) && env->intack);
 }
 
 /* Take an external interrupt: the INTA cycle under the machine lock, then the
@@ -787,7 +883,12 @@ static void take_interrupt(TCGCPU *tc)
     Machine *m = tc->cpu->machine;
     int vec = -1;
     machine_lock(m);
-    if (intr_deliverable(env)) {
+    if (env->nmi_pending) {
+        /* NMI: not maskable by IF (SDM Vol 3 §6.7.1). Blocking of further NMIs
+         * until IRET is not modelled. */
+        env->nmi_pending = false;
+        vec = 2;
+    } else if (intr_deliverable(env)) {
         vec = env->intack(env->intack_opaque);
     }
     machine_unlock(m);
@@ -815,6 +916,72 @@ static void wait_halted(TCGCPU *tc)
     machine_unlock(m);
 }
 
+/* INIT and start-up IPIs from the APIC bus (SDM Vol 3 §9.4, §10.6.1). INIT puts
+ * the CPU in its INIT state (Table 9-1) waiting for a SIPI, or for the BSP
+ * restarts it at the reset vector; a SIPI with vector V starts a waiting CPU in
+ * real mode at CS = V << 8, IP = 0. Returns true if the state changed. */
+static bool handle_init_sipi(TCGCPU *tc)
+{
+    CPUState *cpu = tc->cpu;
+    CPUX86State *env = &cpu->env;
+    Machine *m = cpu->machine;
+    bool changed = false;
+
+    machine_lock(m);
+    if (cpu->init_pending) {
+        int (*intack)(void *) = env->intack;
+        void *intack_opaque = env->intack_opaque;
+        int intr = env->intr_pending;
+        uint64_t tsc = env->tsc;
+        bool bsp = cpu->apic && (lapic_get_base(cpu->apic) & MSR_APICBASE_BSP);
+
+        cpu->init_pending = false;
+        x86_cpu_reset_state(env, bsp);
+        /* The INTR wiring and the TSC are not part of the INIT state. */
+        env->intack = intack;
+        env->intack_opaque = intack_opaque;
+        env->intr_pending = intr;
+        env->tsc = tsc;
+        if (cpu->apic) {
+            env->apic_base = lapic_get_base(cpu->apic);
+        }
+        cpu->halted = false;
+        cpu->wait_sipi = !bsp;
+        changed = true;
+    }
+    if (cpu->sipi_pending) {
+        cpu->sipi_pending = false;
+        if (cpu->wait_sipi) {
+            cpu->wait_sipi = false;
+            x86_seg_set_real(&env->segs[R_CS], (uint16_t)(cpu->sipi_vector << 8), true);
+            env->rip = 0;
+            changed = true;
+        }
+    }
+    machine_unlock(m);
+    if (changed) {
+        /* The INIT state cleared env's TLB pointers too. */
+        tlb_attach(tc);
+        tc->delivering = 0;
+        log_mask(LOG_INT, "tcg: vCPU %d: %s\n", cpu->index,
+                 cpu->wait_sipi ? "INIT, waiting for SIPI" : "started");
+    }
+    return changed;
+}
+
+/* Wait-for-SIPI: asleep until INIT, SIPI or a kick. */
+static void wait_sipi(TCGCPU *tc)
+{
+    CPUState *cpu = tc->cpu;
+    Machine *m = cpu->machine;
+    machine_lock(m);
+    while (cpu->wait_sipi && !cpu->sipi_pending && !cpu->init_pending &&
+           !cpu->exit_request && !m->shutdown_requested && !cpu->state_dirty) {
+        g_cond_wait(&tc->halt_cond, &m->lock);
+    }
+    machine_unlock(m);
+}
+
 static gpointer tcg_vcpu_thread(gpointer opaque)
 {
     CPUState *cpu = opaque;
@@ -824,15 +991,25 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
 
     for (;;) {
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+            /* A kick is also the end of a slice: let the next vCPU run. */
+            token_release(tc);
             if (!cpu_handle_requests(cpu)) {
                 break;
             }
             last = 0;
         }
+        /* Everything below touches this vCPU's translation state, which other
+         * vCPUs also reach (cross-vCPU code invalidation): only with the token. */
+        if (!tc->has_token) {
+            token_acquire(tc);
+            last = 0;
+        }
         if (cpu->state_dirty) {
             machine_lock(cpu->machine);
             cpu->state_dirty = false;
-            cpu->halted = cpu->index != 0;  /* APs wait (no INIT/SIPI yet) */
+            cpu->halted = false;
+            /* After a reset the APs wait for INIT/SIPI (SDM Vol 3 §9.4). */
+            cpu->wait_sipi = cpu->index != 0;
             machine_unlock(cpu->machine);
             tlb_attach(tc);
             tb_flush_all(tc);
@@ -850,8 +1027,19 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
             g_array_set_size(tc->inval_pages, 0);
             last = 0;
         }
+        if (cpu->init_pending || cpu->sipi_pending) {
+            if (handle_init_sipi(tc)) {
+                last = 0;
+            }
+        }
+        if (cpu->wait_sipi) {
+            token_release(tc);
+            wait_sipi(tc);
+            continue;
+        }
         if (cpu->halted) {
             if (!intr_deliverable(env)) {
+                token_release(tc);
                 wait_halted(tc);
                 continue;
             }
@@ -899,6 +1087,7 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
         tc->current = NULL;
         /* The block that exited may be a chained successor of tb. */
     }
+    token_release(tc);
     return NULL;
 }
 
@@ -912,6 +1101,10 @@ static bool tcg_init(Machine *m, Error **errp)
                    "(use -accel tcg,backend=interp)");
         return false;
     }
+    TCGSched *sc = g_new0(TCGSched, 1);
+    g_mutex_init(&sc->lock);
+    g_cond_init(&sc->cond);
+    m->accel_state = sc;
     return true;
 }
 
@@ -924,6 +1117,7 @@ static bool tcg_cpu_init(CPUState *cpu, Error **errp)
     TCGCPU *tc = g_new0(TCGCPU, 1);
 
     tc->cpu = cpu;
+    tc->sched = m->accel_state;
     tc->s = tcg_context_new(kind, CODE_BUF_SIZE, errp);
     if (!tc->s) {
         g_free(tc);
@@ -956,6 +1150,9 @@ static bool tcg_cpu_init(CPUState *cpu, Error **errp)
         .store = tlb_store_helper,
     };
     cpu->accel = tc;
+    if (tc->sched->ncpus < MAX_CPUS) {
+        tc->sched->cpus[tc->sched->ncpus++] = tc;
+    }
     memmap_add_write_listener(&m->mem, write_listener, tc);
     return true;
 }
@@ -990,6 +1187,16 @@ static void tcg_cpu_destroy(CPUState *cpu)
     if (!tc) {
         return;
     }
+    /* Other vCPUs reach this one's code pages while they hold the token. */
+    TCGSched *sc = tc->sched;
+    token_acquire(tc);
+    for (int i = 0; i < sc->ncpus; i++) {
+        if (sc->cpus[i] == tc) {
+            sc->cpus[i] = sc->cpus[--sc->ncpus];
+            break;
+        }
+    }
+    token_release(tc);
     g_hash_table_destroy(tc->tbs);
     g_free(tc->spare);
     g_hash_table_destroy(tc->code_pages);
@@ -1004,7 +1211,13 @@ static void tcg_cpu_destroy(CPUState *cpu)
 
 static void tcg_destroy(Machine *m)
 {
-    (void)m;
+    TCGSched *sc = m->accel_state;
+    if (sc) {
+        g_mutex_clear(&sc->lock);
+        g_cond_clear(&sc->cond);
+        g_free(sc);
+        m->accel_state = NULL;
+    }
 }
 
 const AccelOps tcg_accel_ops = {

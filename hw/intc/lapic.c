@@ -963,6 +963,26 @@ void lapic_mmio_write(Device *dev, uint64_t offset, uint64_t value, unsigned siz
     }
 }
 
+bool lapic_mmio_access(Device *dev, uint64_t paddr, bool write, uint64_t *value,
+                       unsigned size)
+{
+    LAPICState *s = lapic_from_dev(dev);
+    uint64_t page = s->base & ~0xfffULL & ((1ULL << 52) - 1);
+
+    /* The page exists only while the APIC is enabled in xAPIC mode (SDM
+     * 10.4.3: disabled, or x2APIC, it is plain memory space again). */
+    if (!hw_enabled(s) || x2apic_mode(s) || paddr < page ||
+        paddr - page >= LAPIC_MMIO_SIZE) {
+        return false;
+    }
+    if (write) {
+        lapic_mmio_write(dev, paddr - page, *value, size);
+    } else {
+        *value = lapic_mmio_read(dev, paddr - page, size);
+    }
+    return true;
+}
+
 static uint64_t mmio_read_cb(void *opaque, uint64_t offset, unsigned size)
 {
     return lapic_mmio_read(opaque, offset, size);

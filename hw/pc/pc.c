@@ -10,8 +10,12 @@
  *   System Control A    0x92
  *   Reset Control       0xcf9
  *   COM1..COM4          0x3f8 0x2f8 0x3e8 0x2e8   4 3 4 3
- *   8259A pair (*)      0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1; INTR to CPU 0
+ *   8259A pair (*)      0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1; INTR to LINT0
  *   8254 PIT (*)        0x40-0x43, 0x61 (channel 2 gate/speaker)   0
+ *   IOAPIC (*)          MMIO 0xfec00000, ID 0; ISA IRQ n -> pin n, IRQ 0 -> pin 2,
+ *                       8259A INTR -> pin 0 (ExtINT)
+ *   local APICs (*)     MMIO 0xfee00000 (per CPU), APIC ID = CPU index; the BSP's
+ *                       in virtual-wire mode (LINT0 ExtINT, LINT1 NMI)
  *
  * (*) userspace models under -accel tcg and qtest only: under KVM the kernel's
  * irqchip models them.
@@ -22,6 +26,8 @@
 #include "chardev/char.h"
 #include "hw/timer/mc146818rtc.h"
 #include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
+#include "hw/intc/lapic.h"
 #include "system/accel.h"
 
 #define PC_BIOS_MAX   (16 * MiB)
@@ -118,32 +124,280 @@ static void pc_cmos_init(Machine *m, Device *rtc)
     rtc_set_cmos(rtc, 0x5f, m->cfg.smp - 1);
 }
 
-/* INTA cycle for the translator's loop (accel/tcg never names the PIC). */
-static int pc_intack(void *opaque)
+/*
+ * The interrupt wiring of the userspace models (SDM Vol 3 ch. 10; MP spec 1.4
+ * §3.6 "virtual wire" mode), as a board-private device so it lives and dies
+ * with the machine:
+ *   ISA IRQ n      -> 8259A input n and IOAPIC pin n (IRQ 0 -> pin 2, as the
+ *                     MP table declares with an interrupt-source override)
+ *   8259A INTR     -> LINT0 of every local APIC and IOAPIC pin 0 (ExtINT);
+ *                     the BSP's LINT0 starts in ExtINT mode (virtual wire)
+ *   LAPIC n INTR   -> CPU n (env.intr_pending / env.intack)
+ *   ICR messages, IOAPIC messages -> apic_bus_deliver over all local APICs
+ *   level EOI      -> ioapic_eoi
+ * The vCPUs do not exist yet at board time, so CPUs are looked up when a line
+ * moves; everything here runs under the machine lock.
+ */
+typedef struct PCIrqWiring PCIrqWiring;
+
+typedef struct PCCpuLink {
+    PCIrqWiring *w;
+    unsigned index;
+} PCCpuLink;
+
+struct PCIrqWiring {
+    Device dev;
+    Device *pic;
+    Device *ioapic;
+    Device *lapic[MAX_CPUS];
+    unsigned nlapic;
+    PCCpuLink link[MAX_CPUS];
+    IRQLine *cpu_intr[MAX_CPUS];
+    IRQLine *pic_intr;
+};
+
+#define PC_IRQ0_IOAPIC_PIN 2
+
+static CPUState *pc_cpu(PCIrqWiring *w, unsigned index)
 {
-    return pic_intack(opaque);
+    Machine *m = w->dev.machine;
+    return index < (unsigned)m->ncpus ? m->cpus[index] : NULL;
 }
 
-/* The PIC's INTR pin, wired to CPU 0's INTR input. Called under the machine lock
- * (every device runs under it). The vCPUs do not exist yet at board time, so the
- * CPU is looked up when the pin moves. */
-static void pc_intr_handler(void *opaque, int n, int level)
+static void pc_kick(Machine *m, CPUState *cpu)
 {
-    Device *pic = opaque;
-    Machine *m = pic->machine;
-    if (m->ncpus < 1 || !m->cpus[0]) {
+    cpu->exit_request = 1;
+    if (m->accel && m->accel->cpu_kick) {
+        m->accel->cpu_kick(cpu);
+    }
+}
+
+/* INTA cycle for the accelerator's loop (accel/tcg never names the PIC or
+ * APIC): the local APIC's vector, or the 8259A's for an ExtINT. */
+static int pc_intack(void *opaque)
+{
+    PCCpuLink *l = opaque;
+    PCIrqWiring *w = l->w;
+    Device *lapic = w->lapic[l->index];
+    int v = lapic ? lapic_intack(lapic) : LAPIC_INTACK_EXTINT;
+    if (v == LAPIC_INTACK_EXTINT) {
+        return w->pic ? pic_intack(w->pic) : -1;
+    }
+    return v < 0 ? -1 : v;
+}
+
+/* Local APIC n's INTR output: CPU n's INTR input. */
+static void pc_cpu_intr(void *opaque, int n, int level)
+{
+    PCIrqWiring *w = opaque;
+    CPUState *cpu = pc_cpu(w, (unsigned)n);
+    if (!cpu) {
         return;
     }
-    CPUState *cpu = m->cpus[0];
     cpu->env.intack = pc_intack;
-    cpu->env.intack_opaque = pic;
+    cpu->env.intack_opaque = &w->link[n];
     cpu->env.intr_pending = level;
     if (level) {
-        cpu->exit_request = 1;
-        if (m->accel && m->accel->cpu_kick) {
-            m->accel->cpu_kick(cpu);
+        pc_kick(w->dev.machine, cpu);
+    }
+}
+
+/* 8259A INTR: LINT0 of every local APIC, and IOAPIC pin 0. */
+static void pc_pic_intr(void *opaque, int n, int level)
+{
+    PCIrqWiring *w = opaque;
+    (void)n;
+    for (unsigned i = 0; i < w->nlapic; i++) {
+        lapic_set_lint(w->lapic[i], 0, level);
+    }
+    if (w->ioapic) {
+        ioapic_set_irq(w->ioapic, 0, level);
+    }
+}
+
+/* An ISA/GSI line: the 8259A sees IRQ 0-15, the IOAPIC every line. */
+static void pc_gsi(void *opaque, int n, int level)
+{
+    PCIrqWiring *w = opaque;
+    if (n < PIC_NUM_IRQS && w->pic) {
+        pic_set_irq(w->pic, n, level);
+    }
+    if (w->ioapic && n != 2) {
+        ioapic_set_irq(w->ioapic, n == 0 ? PC_IRQ0_IOAPIC_PIN : (unsigned)n, level);
+    }
+}
+
+static void pc_lapic_init(void *opaque)
+{
+    PCCpuLink *l = opaque;
+    CPUState *cpu = pc_cpu(l->w, l->index);
+    if (cpu) {
+        cpu->init_pending = true;
+        cpu->sipi_pending = false;
+        pc_kick(l->w->dev.machine, cpu);
+    }
+}
+
+static void pc_lapic_sipi(void *opaque, uint8_t vector)
+{
+    PCCpuLink *l = opaque;
+    CPUState *cpu = pc_cpu(l->w, l->index);
+    /* A start-up IPI only starts a CPU that waits for one (SDM Vol 3 §9.4.4.1:
+     * the second SIPI of the universal algorithm is ignored by a running AP). */
+    if (cpu && (cpu->wait_sipi || cpu->init_pending) && !cpu->sipi_pending) {
+        cpu->sipi_pending = true;
+        cpu->sipi_vector = vector;
+        pc_kick(l->w->dev.machine, cpu);
+    }
+}
+
+static void pc_lapic_nmi(void *opaque)
+{
+    PCCpuLink *l = opaque;
+    CPUState *cpu = pc_cpu(l->w, l->index);
+    if (cpu) {
+        cpu->env.nmi_pending = true;
+        pc_kick(l->w->dev.machine, cpu);
+    }
+}
+
+/* The TSC the CPU's RDTSC returns (target-x86/cpu.h x86_tsc_at). */
+static uint64_t pc_lapic_tsc(void *opaque)
+{
+    PCCpuLink *l = opaque;
+    Machine *m = l->w->dev.machine;
+    CPUState *cpu = pc_cpu(l->w, l->index);
+    int64_t now = clock_ns(&m->timers.clock);
+    return cpu ? x86_tsc_at(&cpu->env, now) : (uint64_t)now * (X86_TSC_KHZ / 1000000u);
+}
+
+static void pc_apic_send(void *opaque, Device *src, const LAPICMessage *msg)
+{
+    PCIrqWiring *w = opaque;
+    apic_bus_deliver(w->lapic, w->nlapic, src, msg);
+}
+
+static void pc_apic_eoi(void *opaque, uint8_t vector)
+{
+    PCIrqWiring *w = opaque;
+    if (w->ioapic) {
+        ioapic_eoi(w->ioapic, vector);
+    }
+}
+
+static void pc_ioapic_deliver(void *opaque, uint8_t dest, bool logical, uint8_t mode,
+                              uint8_t vector, bool level_trig)
+{
+    PCIrqWiring *w = opaque;
+    LAPICMessage msg = {
+        .dest = dest, .logical = logical, .mode = mode, .vector = vector,
+        .shorthand = APIC_SH_NONE, .level = true, .level_trig = level_trig,
+    };
+    apic_bus_deliver(w->lapic, w->nlapic, NULL, &msg);
+}
+
+/* The LAPIC page is per CPU: the accelerators route accesses to the running
+ * vCPU's APIC (lapic_mmio_access). Without vCPUs (the device harness) CPU 0's
+ * page is in the memory map so tests reach it. */
+static void pc_irq_wiring_unrealize(Device *dev)
+{
+    PCIrqWiring *w = (PCIrqWiring *)dev;
+    for (unsigned i = 0; i < w->nlapic; i++) {
+        irq_free(w->cpu_intr[i]);
+        w->cpu_intr[i] = NULL;
+    }
+    if (w->pic_intr) {
+        irq_free(w->pic_intr);
+        w->pic_intr = NULL;
+    }
+}
+
+/* Reset runs after the vCPUs exist (machine_reset): hand each its APIC. */
+static void pc_irq_wiring_reset(Device *dev)
+{
+    PCIrqWiring *w = (PCIrqWiring *)dev;
+    for (unsigned i = 0; i < w->nlapic; i++) {
+        CPUState *cpu = pc_cpu(w, i);
+        if (cpu) {
+            cpu->apic = w->lapic[i];
+            /* Messages from before the reset are gone with it. */
+            cpu->init_pending = cpu->sipi_pending = false;
         }
     }
+}
+
+static const DeviceClass pc_irq_wiring_class = {
+    .name = "pc-irq-wiring",
+    .desc = "PC board interrupt wiring (8259A, IOAPIC, local APICs, CPUs)",
+    .bus = "sys",
+    .instance_size = sizeof(PCIrqWiring),
+    .user_creatable = false,
+    .reset = pc_irq_wiring_reset,
+    .unrealize = pc_irq_wiring_unrealize,
+};
+
+DEVICE_CLASS_REGISTER(pc_irq_wiring_class)
+
+static bool pc_irq_init(Machine *m, Error **errp)
+{
+    static const char *const no_props[] = { NULL };
+    unsigned ncpu = (unsigned)MAX(1, MIN(m->cfg.smp, MAX_CPUS));
+    PCIrqWiring *w = (PCIrqWiring *)pc_create(m, "pc-irq-wiring", no_props, errp);
+    if (!w) {
+        return false;
+    }
+    w->pic = pc_create(m, "isa-pic", no_props, errp);
+    if (!w->pic) {
+        return false;
+    }
+    w->ioapic = pc_create(m, "ioapic", no_props, errp);
+    if (!w->ioapic) {
+        return false;
+    }
+    for (unsigned i = 0; i < ncpu; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "%u", i);
+        /* No vCPUs (device harness): CPU 0's page sits in the memory map. */
+        const bool harness = m->cfg.accel && !strcmp(m->cfg.accel, "qtest");
+        char tsc_khz[16];
+        snprintf(tsc_khz, sizeof(tsc_khz), "%u", X86_TSC_KHZ);
+        const char *props[] = {
+            "apic-id", id, "bsp", i == 0 ? "on" : "off",
+            "virtual-wire", i == 0 ? "on" : "off",
+            "map-mmio", harness && i == 0 ? "on" : "off",
+            "tsc-khz", tsc_khz, NULL,
+        };
+        w->lapic[i] = pc_create(m, "lapic", props, errp);
+        if (!w->lapic[i]) {
+            return false;
+        }
+        w->nlapic = i + 1;
+        w->link[i] = (PCCpuLink){ .w = w, .index = i };
+        w->cpu_intr[i] = irq_new(pc_cpu_intr, w, (int)i);
+        LAPICHooks hooks = {
+            .intr = w->cpu_intr[i],
+            .cpu = &w->link[i],
+            .init = pc_lapic_init,
+            .sipi = pc_lapic_sipi,
+            .nmi = pc_lapic_nmi,
+            .read_tsc = pc_lapic_tsc,
+            .bus = w,
+            .send = pc_apic_send,
+            .eoi = pc_apic_eoi,
+        };
+        lapic_connect(w->lapic[i], &hooks);
+    }
+    ioapic_set_deliver(w->ioapic, pc_ioapic_deliver, w);
+    w->pic_intr = irq_new(pc_pic_intr, w, 0);
+    pic_set_intr(w->pic, w->pic_intr);
+    for (int i = 0; i < NUM_GSI; i++) {
+        if (m->gsi[i]) {
+            m->gsi[i]->handler = pc_gsi;
+            m->gsi[i]->opaque = w;
+            m->gsi[i]->n = i;
+        }
+    }
+    return true;
 }
 
 /* Userspace interrupt controller and timer: whenever the accelerator does not
@@ -165,13 +419,7 @@ bool pc_machine_init(Machine *m, Error **errp)
 
     static const char *const no_props[] = { NULL };
     if (pc_userspace_irqchip(m)) {
-        Device *pic = pc_create(m, "isa-pic", no_props, errp);
-        if (!pic) {
-            return false;
-        }
-        pic_connect_gsi(pic);
-        pic_connect_intr(pic, pc_intr_handler, pic);
-        if (!pc_create(m, "isa-pit", no_props, errp)) {
+        if (!pc_irq_init(m, errp) || !pc_create(m, "isa-pit", no_props, errp)) {
             return false;
         }
     }

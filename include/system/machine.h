@@ -67,6 +67,17 @@ typedef struct CPUState {
     bool halted;
     bool state_dirty;       /* env was changed outside the accelerator: push it */
     volatile int exit_request;  /* leave guest code soon (checked without lock) */
+    /* Userspace local APIC (hw/intc/lapic.c) wired by the board, or NULL when
+     * the accelerator models it (KVM's in-kernel irqchip). Survives resets. */
+    Device *apic;
+    /* Messages from the APIC bus for accelerators that model the CPU side
+     * (SDM Vol 3 §9.4, §10.6.1), set under the machine lock by the board and
+     * consumed by the vCPU's own thread: INIT resets the CPU into
+     * wait-for-SIPI; a start-up IPI then starts it at vector << 12. */
+    bool init_pending;
+    bool sipi_pending;
+    uint8_t sipi_vector;
+    bool wait_sipi;
 } CPUState;
 
 struct Machine {

@@ -92,6 +92,12 @@ bool lapic_msr_write(Device *lapic, uint32_t msr, uint64_t value);
 uint64_t lapic_mmio_read(Device *lapic, uint64_t offset, unsigned size);
 void lapic_mmio_write(Device *lapic, uint64_t offset, uint64_t value, unsigned size);
 
+/* A physical access by this APIC's own CPU: true (and done) if paddr lies in
+ * the APIC's xAPIC page, false if the access belongs to the memory map. This is
+ * how the accelerators give each vCPU its own page at the same address. */
+bool lapic_mmio_access(Device *lapic, uint64_t paddr, bool write, uint64_t *value,
+                       unsigned size);
+
 /* ---- bus side ---- */
 /* Does this LAPIC accept a message for dest (physical or logical, xAPIC 8-bit
  * or x2APIC 32-bit according to its mode)? Broadcast IDs included. */
