@@ -313,11 +313,17 @@ static uint64_t edge_value(DiffRng *r)
     switch (rnd(r, 4)) {
     case 0:
         return edges[rnd(r, sizeof(edges) / sizeof(edges[0]))];
-    case 1:
-        /* an edge in the low part, random bits above: tests truncation */
-        return (diff_rand(r) << 32) | (edges[rnd(r, 14)] & 0xffffffff);
-    case 2:
-        return diff_rand(r) >> rnd(r, 64);
+    case 1: {
+        /* an edge in the low part, random bits above: tests truncation. One
+         * random draw per statement: C leaves the order of operands
+         * unspecified, and the cases must not depend on the compiler. */
+        uint64_t hi = diff_rand(r) << 32;
+        return hi | (edges[rnd(r, 14)] & 0xffffffff);
+    }
+    case 2: {
+        uint64_t v = diff_rand(r);
+        return v >> rnd(r, 64);
+    }
     default:
         return diff_rand(r);
     }
@@ -520,8 +526,10 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         bool a32 = mode == 64 && rnd(r, 4) == 0;
         uint64_t junk = a32 ? diff_rand(r) << 32 : 0;
         regs[1] = (rep ? rnd(r, 9) : edge_value(r)) | junk;
-        regs[6] = (DIFF_MEM + 0x40 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
-        regs[7] = (DIFF_MEM + 0x80 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
+        regs[6] = DIFF_MEM + 0x40 + rnd(r, 0x11);
+        regs[6] |= a32 ? diff_rand(r) << 32 : 0;
+        regs[7] = DIFF_MEM + 0x80 + rnd(r, 0x11);
+        regs[7] |= a32 ? diff_rand(r) << 32 : 0;
         if (down) {
             emit(e, 0xfd);  /* STD; the epilogue's PUSHF records DF, then CLD */
         }
@@ -679,7 +687,9 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit(e, add[i]);
         }
         if (rnd(r, 2)) {
-            regs[1] = rnd(r, 3) | (diff_rand(r) & ~0xffffffffull & -(uint64_t)rnd(r, 2));
+            uint64_t junk = diff_rand(r) & ~0xffffffffull;
+            junk &= -(uint64_t)rnd(r, 2);
+            regs[1] = rnd(r, 3) | junk;
         }
         in->reg = reg;
         break;
