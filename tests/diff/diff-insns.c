@@ -313,11 +313,17 @@ static uint64_t edge_value(DiffRng *r)
     switch (rnd(r, 4)) {
     case 0:
         return edges[rnd(r, sizeof(edges) / sizeof(edges[0]))];
-    case 1:
-        /* an edge in the low part, random bits above: tests truncation */
-        return (diff_rand(r) << 32) | (edges[rnd(r, 14)] & 0xffffffff);
-    case 2:
-        return diff_rand(r) >> rnd(r, 64);
+    case 1: {
+        /* an edge in the low part, random bits above: tests truncation. One
+         * random draw per statement: C leaves the order of operands
+         * unspecified, and the cases must not depend on the compiler. */
+        uint64_t hi = diff_rand(r) << 32;
+        return hi | (edges[rnd(r, 14)] & 0xffffffff);
+    }
+    case 2: {
+        uint64_t v = diff_rand(r);
+        return v >> rnd(r, 64);
+    }
     default:
         return diff_rand(r);
     }
@@ -520,8 +526,10 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
         bool a32 = mode == 64 && rnd(r, 4) == 0;
         uint64_t junk = a32 ? diff_rand(r) << 32 : 0;
         regs[1] = (rep ? rnd(r, 9) : edge_value(r)) | junk;
-        regs[6] = (DIFF_MEM + 0x40 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
-        regs[7] = (DIFF_MEM + 0x80 + rnd(r, 0x11)) | (a32 ? diff_rand(r) << 32 : 0);
+        regs[6] = DIFF_MEM + 0x40 + rnd(r, 0x11);
+        regs[6] |= a32 ? diff_rand(r) << 32 : 0;
+        regs[7] = DIFF_MEM + 0x80 + rnd(r, 0x11);
+        regs[7] |= a32 ? diff_rand(r) << 32 : 0;
         if (down) {
             emit(e, 0xfd);  /* STD; the epilogue's PUSHF records DF, then CLD */
         }
@@ -679,7 +687,9 @@ static void encode(const Tmpl *t, int ti, DiffRng *r, int mode, Enc *e, int blob
             emit(e, add[i]);
         }
         if (rnd(r, 2)) {
-            regs[1] = rnd(r, 3) | (diff_rand(r) & ~0xffffffffull & -(uint64_t)rnd(r, 2));
+            uint64_t junk = diff_rand(r) & ~0xffffffffull;
+            junk &= -(uint64_t)rnd(r, 2);
+            regs[1] = rnd(r, 3) | junk;
         }
         in->reg = reg;
         break;
@@ -1087,22 +1097,34 @@ int diff_make_case(DiffRng *r, int mode, int primary, int prologue_len,
  * The carry, overflow and sign boundaries of every operand size, crossed: for
  * the two-operand ALU forms (op rAX, rDX) both operands, with CF clear and
  * set; for the shifts and rotates by CL the value against counts around the
- * operand width. Bits above the operand size hold a fixed pattern, so a
- * result that fails to merge into (or zero-extend) the register shows.
+ * operand width; for the multiplies and divides both factors (rAX and rDX or
+ * rBX; a dividend's high half is zero or the sign of the low half, and the
+ * divisor is never 0 nor -1 under the most negative dividend, so nothing
+ * faults). Bits above the operand size hold a fixed pattern, so a result that
+ * fails to merge into (or zero-extend) the register shows.
  */
 
 #define DIRECTED_JUNK 0x5aa5c33c96699669ull
-
-static const char *const directed_alu[] = {
-    "add r/m,r", "or r/m,r", "adc r/m,r", "sbb r/m,r", "and r/m,r", "sub r/m,r",
-    "xor r/m,r", "cmp r/m,r",
-};
-static const char *const directed_shift[] = {
-    "rol r/m,cl", "ror r/m,cl", "rcl r/m,cl", "rcr r/m,cl", "shl r/m,cl", "shr r/m,cl",
-    "sar r/m,cl",
-};
 #define N_EDGES 6
 #define N_COUNTS 8
+
+enum { DIR_ALU, DIR_SHIFT, DIR_MUL2, DIR_MUL1, DIR_DIV };
+
+static const struct {
+    const char *tmpl;
+    int kind;
+    int min_size;           /* 0: 8-bit .. 3: 64-bit */
+} directed[] = {
+    { "add r/m,r", DIR_ALU, 0 }, { "or r/m,r", DIR_ALU, 0 }, { "adc r/m,r", DIR_ALU, 0 },
+    { "sbb r/m,r", DIR_ALU, 0 }, { "and r/m,r", DIR_ALU, 0 }, { "sub r/m,r", DIR_ALU, 0 },
+    { "xor r/m,r", DIR_ALU, 0 }, { "cmp r/m,r", DIR_ALU, 0 },
+    { "rol r/m,cl", DIR_SHIFT, 0 }, { "ror r/m,cl", DIR_SHIFT, 0 },
+    { "rcl r/m,cl", DIR_SHIFT, 0 }, { "rcr r/m,cl", DIR_SHIFT, 0 },
+    { "shl r/m,cl", DIR_SHIFT, 0 }, { "shr r/m,cl", DIR_SHIFT, 0 },
+    { "sar r/m,cl", DIR_SHIFT, 0 },
+    { "imul r,r/m", DIR_MUL2, 1 }, { "mul r/m", DIR_MUL1, 0 }, { "imul r/m", DIR_MUL1, 0 },
+    { "div r/m", DIR_DIV, 0 }, { "idiv r/m", DIR_DIV, 0 },
+};
 
 static uint64_t directed_edge(int bits, int i)
 {
@@ -1128,51 +1150,77 @@ static int find_tmpl(const char *name)
 bool diff_make_directed(int mode, int k, DiffGenCase *gc)
 {
     int nsizes = mode == 64 ? 4 : 3;
-    int n_alu = 8 * nsizes * N_EDGES * N_EDGES * 2;
-    int n_shift = 7 * nsizes * N_EDGES * N_COUNTS * 2;
-    if (k >= n_alu + n_shift) {
-        return false;
+    int d = 0;
+    for (;; d++) {
+        if (d == (int)(sizeof(directed) / sizeof(directed[0]))) {
+            return false;
+        }
+        int nb = directed[d].kind == DIR_SHIFT ? N_COUNTS : N_EDGES;
+        int count = (nsizes - directed[d].min_size) * N_EDGES * nb * 2;
+        if (k < count) {
+            break;
+        }
+        k -= count;
     }
+    int kind = directed[d].kind;
     memset(gc, 0, sizeof(*gc));
     for (int i = 0; i < 16; i++) {
-        gc->in[i] = mode == 64 ? DIRECTED_JUNK : DIRECTED_JUNK & 0xffffffff;
+        gc->in[i] = DIRECTED_JUNK;
     }
     gc->in[4] = DIFF_MEM + 0xe0;
     gc->in[5] = DIFF_MEM + 0x60;
     gc->in[DIFF_RFLAGS] = 2 | (k & 1 ? CF : 0);
     k >>= 1;
-    bool alu = k < n_alu / 2;
-    if (!alu) {
-        k -= n_alu / 2;
-    }
-    int op, size, a, b;
-    if (alu) {
-        b = k % N_EDGES;
-        k /= N_EDGES;
-        a = k % N_EDGES;
-        k /= N_EDGES;
-        size = k % nsizes;
-        op = k / nsizes;
-    } else {
-        b = k % N_COUNTS;
-        k /= N_COUNTS;
-        a = k % N_EDGES;
-        k /= N_EDGES;
-        size = k % nsizes;
-        op = k / nsizes;
-    }
-    int bits = 8 << size;
-    int t = find_tmpl(alu ? directed_alu[op] : directed_shift[op]);
+    int nb = kind == DIR_SHIFT ? N_COUNTS : N_EDGES;
+    int b = k % nb;
+    k /= nb;
+    int a = k % N_EDGES;
+    k /= N_EDGES;
+    int bits = 8 << (directed[d].min_size + k);
+    int t = find_tmpl(directed[d].tmpl);
     const Tmpl *tm = &tmpls[t];
     uint64_t keep = bits == 64 ? 0 : ~((1ull << bits) - 1);
-    gc->in[0] = (gc->in[0] & keep) | directed_edge(bits, a);
-    if (alu) {
-        gc->in[2] = (gc->in[2] & keep) | directed_edge(bits, b);
-    } else {
+    uint64_t av = directed_edge(bits, a), bv = directed_edge(bits, b);
+    int rm = 0, reg = tm->ext;
+    gc->in[0] = (gc->in[0] & keep) | av;
+    switch (kind) {
+    case DIR_ALU:
+        reg = 2;
+        gc->in[2] = (gc->in[2] & keep) | bv;
+        break;
+    case DIR_SHIFT: {
         static const int counts[N_COUNTS] = { 0, 1, 2, -1, 0, 1, 31, 33 };
-        /* -1, +0, +1 around the width for the entries 3-5 */
+        /* entries 3-5: width - 1, width, width + 1 */
         int c = b >= 3 && b <= 5 ? bits + counts[b] : counts[b];
         gc->in[1] = (gc->in[1] & ~0xffull) | (uint8_t)c;
+        break;
+    }
+    case DIR_MUL2:
+        reg = 0;        /* imul rAX, rDX */
+        rm = 2;
+        gc->in[2] = (gc->in[2] & keep) | bv;
+        break;
+    case DIR_MUL1:
+    case DIR_DIV: {
+        rm = 3;         /* rDX:rAX (AX) by rBX (BL) */
+        bool idiv = tm->ext == 7;
+        if (kind == DIR_DIV && bv == 0) {
+            bv = 3;
+        }
+        if (kind == DIR_DIV && idiv && b == 4 && a == 3) {
+            bv = 1;     /* most negative / -1 does not fit */
+        }
+        gc->in[3] = (gc->in[3] & keep) | bv;
+        if (kind == DIR_DIV) {
+            uint64_t hi = idiv && (av >> (bits - 1)) ? ~0ull : 0;
+            if (bits == 8) {
+                gc->in[0] = (gc->in[0] & ~0xffffull) | (hi & 0xff) << 8 | av;
+            } else {
+                gc->in[2] = (gc->in[2] & keep) | (hi & ~keep);
+            }
+        }
+        break;
+    }
     }
     if (mode != 64) {
         for (int i = 0; i < 16; i++) {
@@ -1185,14 +1233,17 @@ bool diff_make_directed(int mode, int k, DiffGenCase *gc)
     } else if (bits == 64) {
         gc->code[n++] = 0x48;
     }
+    if (tm->attr & A_0F) {
+        gc->code[n++] = 0x0f;
+    }
     gc->code[n++] = bits == 8 ? tm->op8 : tm->opv;
-    gc->code[n++] = (uint8_t)(0xc0 | (alu ? 2 : tm->ext) << 3 | 0);
+    gc->code[n++] = (uint8_t)(0xc0 | (reg & 7) << 3 | rm);
     DiffInsn *in = &gc->insns[0];
     in->tmpl = t;
     in->len = n;
     in->size = bits / 8;
-    in->reg = alu ? 2 : -1;
-    in->rm_reg = 0;
+    in->reg = tm->ext == R ? reg : -1;
+    in->rm_reg = rm;
     in->cc = -1;
     gc->ninsns = 1;
     gc->code_len = n;

@@ -223,7 +223,7 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
     for (int n = 0; n < ncases; n++) {
         DiffGenCase *gc = &run->gen[n];
         DiffCase *c = &run->cases[n];
-        int primary = order[(n - ndir) % nord];
+        int primary = n < ndir ? -1 : order[(n - ndir) % nord];
         for (int tries = 0;; tries++) {
             if (n < ndir) {
                 diff_make_directed(h->mode, n, gc);
@@ -580,6 +580,11 @@ int main(int argc, char **argv)
         if (!host_run(&h, nothing, 0, in, mem, out, mem)) {
             printf("1..0 # SKIP the host cannot run 32-bit user code (signal %d on the far "
                    "call to selector 0x23)\n", (int)fault_sig);
+            cs_close(&cs);
+            g_strfreev(backends);
+            g_free(bt86);
+            g_free(guest);
+            g_free(workdir);
             return 0;
         }
     }
@@ -688,5 +693,11 @@ int main(int argc, char **argv)
     }
     g_free(dir);
     cs_close(&cs);
+    g_free(run.gen);
+    g_free(run.cases);
+    g_strfreev(backends);
+    g_free(bt86);
+    g_free(guest);
+    g_free(workdir);
     return failed ? 1 : 0;
 }
