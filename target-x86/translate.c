@@ -976,17 +976,10 @@ static bool gen_insn(DC *d)
         merged_reg(d, merged, R_EAX, size, a);
         tcg_gen_movcond_i64(s, TCG_COND_NE, nrax, eq, cst(d, 0), G.regs[R_EAX], merged);
         tcg_gen_mov_i64(s, G.regs[R_EAX], nrax);
-        if (in->ops[0].kind == X86_OPK_REG && size == 4) {
-            /* A register destination is not written when the compare fails:
-             * its upper half survives (hardware; the SDM's pseudo-code writes
-             * DEST back, which would zero-extend it). */
-            TCGv_i64 z = tmp(d);
-            tcg_gen_ext32u_i64(s, z, b);
-            tcg_gen_movcond_i64(s, TCG_COND_NE, G.regs[in->ops[0].reg], eq, cst(d, 0),
-                                z, G.regs[in->ops[0].reg]);
-        } else {
-            st_op(d, 0, nd);
-        }
+        /* The destination is written either way (SDM Vol 2A CMPXCHG: Intel
+         * writes DEST back on a miss, so a 32-bit register destination is
+         * zero-extended; AMD leaves it, and tests/diff masks that). */
+        st_op(d, 0, nd);
         return true;
     }
     case X86_M_CMPXCHG8B:
