@@ -1,6 +1,6 @@
 /*
  * translate-simd-int.c: integer MMX and SSE instructions (SDM Vol 1 ch. 9-12;
- * Vol 2 instruction pages), plus POPCNT and CRC32. Called from x86_gen_sse()
+ * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ and AES. Called from x86_gen_sse()
  * for the mnemonics it does not handle itself.
  *
  * The moves, the bitwise ops, PADDB/W/D/Q, PSUBB/W/D/Q, PMINUB/PMAXUB,
@@ -417,6 +417,8 @@ static bool simd_op_mnem(int mnem)
     case X86_M_PSRLW: case X86_M_PSRLD: case X86_M_PSRLQ: case X86_M_PSRAW:
     case X86_M_PSRAD: case X86_M_PSLLW: case X86_M_PSLLD: case X86_M_PSLLQ:
     case X86_M_PSRLDQ: case X86_M_PSLLDQ:
+    case X86_M_AESENC: case X86_M_AESENCLAST: case X86_M_AESDEC:
+    case X86_M_AESDECLAST: case X86_M_AESIMC: case X86_M_AESKEYGENASSIST:
         return true;
     default:
         return false;

@@ -285,7 +285,11 @@ static void run_pairs(const char *name, VecFn f)
     X(mpsadbw_0, "mpsadbw $0,") X(mpsadbw_3, "mpsadbw $3,")                       \
     X(mpsadbw_6, "mpsadbw $6,") X(mpsadbw_ff, "mpsadbw $0xff,")                   \
     X(pclmul_00, "pclmulqdq $0x00,") X(pclmul_01, "pclmulqdq $0x01,")             \
-    X(pclmul_10, "pclmulqdq $0x10,") X(pclmul_11, "pclmulqdq $0x11,")
+    X(pclmul_10, "pclmulqdq $0x10,") X(pclmul_11, "pclmulqdq $0x11,")           \
+    X(aesenc, "aesenc") X(aesenclast, "aesenclast") X(aesdec, "aesdec")           \
+    X(aesdeclast, "aesdeclast") X(aesimc, "aesimc")                               \
+    X(aeskga_00, "aeskeygenassist $0x00,") X(aeskga_1b, "aeskeygenassist $0x1b,") \
+    X(aeskga_ff, "aeskeygenassist $0xff,")
 
 #define MMX_OPS(X)                                                                \
     X(paddb, "paddb") X(paddw, "paddw") X(paddd, "paddd") X(paddq, "paddq")       \
@@ -918,8 +922,9 @@ static void run_fault_checks(void)
 int main(int argc, char **argv)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 20)) || !(c & (1u << 1))) {
-        printf("SKIP: the host CPU lacks SSE4.2 or PCLMULQDQ: no reference results\n");
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 20)) || !(c & (1u << 1)) ||
+        !(c & (1u << 25))) {
+        printf("SKIP: the host CPU lacks SSE4.2, PCLMULQDQ or AES: no reference results\n");
         return 77;
     }
     init_vals();
