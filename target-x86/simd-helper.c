@@ -210,6 +210,82 @@ static uint32_t aes_sub_word(uint32_t w)
            (uint32_t)aes_sbox[w >> 16 & 0xff] << 16 | (uint32_t)aes_sbox[w >> 24] << 24;
 }
 
+/* ---- SHA-1 and SHA-256 steps (FIPS 180-4 §4.1, §6.1, §6.2; SDM Vol 2C
+ * SHA1RNDS4 ... SHA256MSG2). Dwords are numbered from the low end: l[3] is
+ * bits 127:96, which the manual names first (A, W0). ---- */
+static inline uint32_t rol32(uint32_t v, int n)
+{
+    return (v << n) | (v >> (32 - n));
+}
+
+static inline uint32_t ror32(uint32_t v, int n)
+{
+    return (v >> n) | (v << (32 - n));
+}
+
+static uint32_t sha1_f(int i, uint32_t b, uint32_t c, uint32_t d)
+{
+    switch (i) {
+    case 0: return (b & c) ^ (~b & d);
+    case 2: return (b & c) ^ (b & d) ^ (c & d);
+    default: return b ^ c ^ d;
+    }
+}
+
+static void sha1rnds4(Vec *r, const Vec *a, const Vec *b, int imm)
+{
+    static const uint32_t k[4] = { 0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6 };
+    uint32_t va = a->l[3], vb = a->l[2], vc = a->l[1], vd = a->l[0], ve = 0;
+    int fi = imm & 3;
+    for (int i = 0; i < 4; i++) {
+        uint32_t t = sha1_f(fi, vb, vc, vd) + rol32(va, 5) + b->l[3 - i] + ve + k[fi];
+        ve = vd;
+        vd = vc;
+        vc = rol32(vb, 30);
+        vb = va;
+        va = t;
+    }
+    r->l[3] = va;
+    r->l[2] = vb;
+    r->l[1] = vc;
+    r->l[0] = vd;
+}
+
+static void sha256rnds2(Vec *r, const Vec *a, const Vec *b, const X86XmmReg *wk)
+{
+    uint32_t va = b->l[3], vb = b->l[2], vc = a->l[3], vd = a->l[2];
+    uint32_t ve = b->l[1], vf = b->l[0], vg = a->l[1], vh = a->l[0];
+    for (int i = 0; i < 2; i++) {
+        uint32_t ch = (ve & vf) ^ (~ve & vg);
+        uint32_t maj = (va & vb) ^ (va & vc) ^ (vb & vc);
+        uint32_t s1 = ror32(ve, 6) ^ ror32(ve, 11) ^ ror32(ve, 25);
+        uint32_t s0 = ror32(va, 2) ^ ror32(va, 13) ^ ror32(va, 22);
+        uint32_t t1 = vh + s1 + ch + wk->l[i];
+        vh = vg;
+        vg = vf;
+        vf = ve;
+        ve = vd + t1;
+        vd = vc;
+        vc = vb;
+        vb = va;
+        va = t1 + s0 + maj;
+    }
+    r->l[3] = va;
+    r->l[2] = vb;
+    r->l[1] = ve;
+    r->l[0] = vf;
+}
+
+static inline uint32_t sha256_sig0(uint32_t x)
+{
+    return ror32(x, 7) ^ ror32(x, 18) ^ (x >> 3);
+}
+
+static inline uint32_t sha256_sig1(uint32_t x)
+{
+    return ror32(x, 17) ^ ror32(x, 19) ^ (x >> 10);
+}
+
 void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
                     uint64_t size, uint64_t imm)
 {
@@ -536,6 +612,41 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
         r.l[3] = ((x3 >> 8) | (x3 << 24)) ^ (uint32_t)imm;
         break;
     }
+    /* ---- SHA ---- */
+    case X86_M_SHA1RNDS4:
+        sha1rnds4(&r, &a, &b, imm);
+        break;
+    case X86_M_SHA1NEXTE:
+        r = b;
+        r.l[3] = b.l[3] + rol32(a.l[3], 30);
+        break;
+    case X86_M_SHA1MSG1:
+        r.l[3] = a.l[1] ^ a.l[3];
+        r.l[2] = a.l[0] ^ a.l[2];
+        r.l[1] = b.l[3] ^ a.l[1];
+        r.l[0] = b.l[2] ^ a.l[0];
+        break;
+    case X86_M_SHA1MSG2:
+        r.l[3] = rol32(a.l[3] ^ b.l[2], 1);
+        r.l[2] = rol32(a.l[2] ^ b.l[1], 1);
+        r.l[1] = rol32(a.l[1] ^ b.l[0], 1);
+        r.l[0] = rol32(a.l[0] ^ r.l[3], 1);
+        break;
+    case X86_M_SHA256RNDS2:
+        sha256rnds2(&r, &a, &b, &env->xmm[0]);
+        break;
+    case X86_M_SHA256MSG1:
+        r.l[3] = a.l[3] + sha256_sig0(b.l[0]);
+        r.l[2] = a.l[2] + sha256_sig0(a.l[3]);
+        r.l[1] = a.l[1] + sha256_sig0(a.l[2]);
+        r.l[0] = a.l[0] + sha256_sig0(a.l[1]);
+        break;
+    case X86_M_SHA256MSG2:
+        r.l[0] = a.l[0] + sha256_sig1(b.l[2]);
+        r.l[1] = a.l[1] + sha256_sig1(b.l[3]);
+        r.l[2] = a.l[2] + sha256_sig1(r.l[0]);
+        r.l[3] = a.l[3] + sha256_sig1(r.l[1]);
+        break;
     default:
         /* The translator only passes the mnemonics above. */
         g_assert_not_reached();

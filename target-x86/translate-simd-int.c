@@ -1,6 +1,6 @@
 /*
  * translate-simd-int.c: integer MMX and SSE instructions (SDM Vol 1 ch. 9-12;
- * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ and AES. Called from x86_gen_sse()
+ * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ, AES and SHA. Called from x86_gen_sse()
  * for the mnemonics it does not handle itself.
  *
  * The moves, the bitwise ops, PADDB/W/D/Q, PSUBB/W/D/Q, PMINUB/PMAXUB,
@@ -419,6 +419,9 @@ static bool simd_op_mnem(int mnem)
     case X86_M_PSRLDQ: case X86_M_PSLLDQ:
     case X86_M_AESENC: case X86_M_AESENCLAST: case X86_M_AESDEC:
     case X86_M_AESDECLAST: case X86_M_AESIMC: case X86_M_AESKEYGENASSIST:
+    case X86_M_SHA1RNDS4: case X86_M_SHA1NEXTE: case X86_M_SHA1MSG1:
+    case X86_M_SHA1MSG2: case X86_M_SHA256RNDS2: case X86_M_SHA256MSG1:
+    case X86_M_SHA256MSG2:
         return true;
     default:
         return false;

@@ -289,7 +289,11 @@ static void run_pairs(const char *name, VecFn f)
     X(aesenc, "aesenc") X(aesenclast, "aesenclast") X(aesdec, "aesdec")           \
     X(aesdeclast, "aesdeclast") X(aesimc, "aesimc")                               \
     X(aeskga_00, "aeskeygenassist $0x00,") X(aeskga_1b, "aeskeygenassist $0x1b,") \
-    X(aeskga_ff, "aeskeygenassist $0xff,")
+    X(aeskga_ff, "aeskeygenassist $0xff,")                                       \
+    X(sha1rnds4_0, "sha1rnds4 $0,") X(sha1rnds4_1, "sha1rnds4 $1,")               \
+    X(sha1rnds4_2, "sha1rnds4 $2,") X(sha1rnds4_3, "sha1rnds4 $3,")               \
+    X(sha1nexte, "sha1nexte") X(sha1msg1, "sha1msg1") X(sha1msg2, "sha1msg2")     \
+    X(sha256msg1, "sha256msg1") X(sha256msg2, "sha256msg2")
 
 #define MMX_OPS(X)                                                                \
     X(paddb, "paddb") X(paddw, "paddw") X(paddd, "paddd") X(paddq, "paddq")       \
@@ -541,6 +545,13 @@ static void run_gpr_forms(void)
                              "pblendvb %%xmm0, %3, %%xmm2\n\tpaddb %%xmm2, %%xmm1\n\t"
                              "movdqu %%xmm1, %0"
                              : "+m"(d) : "m"(vals[j]), "m"(mask), "m"(vals[(j + 1) % NV])
+                             : CLOBX);
+            mix_vec(&d);
+            vcopy(&d, &vals[i]);
+            __asm__ volatile("movdqu %0, %%xmm1\n\tmovdqu %1, %%xmm2\n\t"
+                             "movdqu %2, %%xmm0\n\tsha256rnds2 %%xmm0, %%xmm2, %%xmm1\n\t"
+                             "sha256rnds2 %%xmm0, %3, %%xmm1\n\tmovdqu %%xmm1, %0"
+                             : "+m"(d) : "m"(vals[j]), "m"(mask), "m"(vals[(j + 5) % NV])
                              : CLOBX);
             mix_vec(&d);
             vcopy(&e, &vals[(j + 2) % NV]);
@@ -923,8 +934,10 @@ int main(int argc, char **argv)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 20)) || !(c & (1u << 1)) ||
-        !(c & (1u << 25))) {
-        printf("SKIP: the host CPU lacks SSE4.2, PCLMULQDQ or AES: no reference results\n");
+        !(c & (1u << 25)) || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
+        !(b & (1u << 29))) {
+        printf("SKIP: the host CPU lacks SSE4.2, PCLMULQDQ, AES or SHA: "
+               "no reference results\n");
         return 77;
     }
     init_vals();
