@@ -298,91 +298,219 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
 
     switch (mnem) {
     /* ---- add/subtract (wrapping, then saturating) ---- */
-    case X86_M_PADDB: for (int i = 0; i < n; i++) r.b[i] = a.b[i] + b.b[i]; break;
-    case X86_M_PADDW: for (int i = 0; i < n / 2; i++) r.w[i] = a.w[i] + b.w[i]; break;
-    case X86_M_PADDD: for (int i = 0; i < n / 4; i++) r.l[i] = a.l[i] + b.l[i]; break;
-    case X86_M_PADDQ: for (int i = 0; i < n / 8; i++) r.q[i] = a.q[i] + b.q[i]; break;
-    case X86_M_PSUBB: for (int i = 0; i < n; i++) r.b[i] = a.b[i] - b.b[i]; break;
-    case X86_M_PSUBW: for (int i = 0; i < n / 2; i++) r.w[i] = a.w[i] - b.w[i]; break;
-    case X86_M_PSUBD: for (int i = 0; i < n / 4; i++) r.l[i] = a.l[i] - b.l[i]; break;
-    case X86_M_PSUBQ: for (int i = 0; i < n / 8; i++) r.q[i] = a.q[i] - b.q[i]; break;
+    case X86_M_PADDB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = a.b[i] + b.b[i];
+        }
+        break;
+    case X86_M_PADDW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = a.w[i] + b.w[i];
+        }
+        break;
+    case X86_M_PADDD:
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = a.l[i] + b.l[i];
+        }
+        break;
+    case X86_M_PADDQ:
+        for (int i = 0; i < n / 8; i++) {
+            r.q[i] = a.q[i] + b.q[i];
+        }
+        break;
+    case X86_M_PSUBB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = a.b[i] - b.b[i];
+        }
+        break;
+    case X86_M_PSUBW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = a.w[i] - b.w[i];
+        }
+        break;
+    case X86_M_PSUBD:
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = a.l[i] - b.l[i];
+        }
+        break;
+    case X86_M_PSUBQ:
+        for (int i = 0; i < n / 8; i++) {
+            r.q[i] = a.q[i] - b.q[i];
+        }
+        break;
     case X86_M_PADDSB:
-        for (int i = 0; i < n; i++) r.sb[i] = sat_s8(a.sb[i] + b.sb[i]);
+        for (int i = 0; i < n; i++) {
+            r.sb[i] = sat_s8(a.sb[i] + b.sb[i]);
+        }
         break;
     case X86_M_PADDSW:
-        for (int i = 0; i < n / 2; i++) r.sw[i] = sat_s16(a.sw[i] + b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.sw[i] = sat_s16(a.sw[i] + b.sw[i]);
+        }
         break;
     case X86_M_PSUBSB:
-        for (int i = 0; i < n; i++) r.sb[i] = sat_s8(a.sb[i] - b.sb[i]);
+        for (int i = 0; i < n; i++) {
+            r.sb[i] = sat_s8(a.sb[i] - b.sb[i]);
+        }
         break;
     case X86_M_PSUBSW:
-        for (int i = 0; i < n / 2; i++) r.sw[i] = sat_s16(a.sw[i] - b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.sw[i] = sat_s16(a.sw[i] - b.sw[i]);
+        }
         break;
     case X86_M_PADDUSB:
-        for (int i = 0; i < n; i++) r.b[i] = sat_u8(a.b[i] + b.b[i]);
+        for (int i = 0; i < n; i++) {
+            r.b[i] = sat_u8(a.b[i] + b.b[i]);
+        }
         break;
     case X86_M_PADDUSW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = sat_u16(a.w[i] + b.w[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = sat_u16(a.w[i] + b.w[i]);
+        }
         break;
     case X86_M_PSUBUSB:
-        for (int i = 0; i < n; i++) r.b[i] = sat_u8(a.b[i] - b.b[i]);
+        for (int i = 0; i < n; i++) {
+            r.b[i] = sat_u8(a.b[i] - b.b[i]);
+        }
         break;
     case X86_M_PSUBUSW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = sat_u16(a.w[i] - b.w[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = sat_u16(a.w[i] - b.w[i]);
+        }
         break;
 
     /* ---- compares ---- */
-    case X86_M_PCMPEQB: for (int i = 0; i < n; i++) r.b[i] = -(a.b[i] == b.b[i]); break;
-    case X86_M_PCMPEQW: for (int i = 0; i < n / 2; i++) r.w[i] = -(a.w[i] == b.w[i]); break;
-    case X86_M_PCMPEQD: for (int i = 0; i < n / 4; i++) r.l[i] = -(a.l[i] == b.l[i]); break;
-    case X86_M_PCMPEQQ:
-        for (int i = 0; i < n / 8; i++) r.q[i] = -(uint64_t)(a.q[i] == b.q[i]);
+    case X86_M_PCMPEQB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = -(a.b[i] == b.b[i]);
+        }
         break;
-    case X86_M_PCMPGTB: for (int i = 0; i < n; i++) r.b[i] = -(a.sb[i] > b.sb[i]); break;
+    case X86_M_PCMPEQW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = -(a.w[i] == b.w[i]);
+        }
+        break;
+    case X86_M_PCMPEQD:
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = -(a.l[i] == b.l[i]);
+        }
+        break;
+    case X86_M_PCMPEQQ:
+        for (int i = 0; i < n / 8; i++) {
+            r.q[i] = -(uint64_t)(a.q[i] == b.q[i]);
+        }
+        break;
+    case X86_M_PCMPGTB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = -(a.sb[i] > b.sb[i]);
+        }
+        break;
     case X86_M_PCMPGTW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = -(a.sw[i] > b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = -(a.sw[i] > b.sw[i]);
+        }
         break;
     case X86_M_PCMPGTD:
-        for (int i = 0; i < n / 4; i++) r.l[i] = -(a.sl[i] > b.sl[i]);
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = -(a.sl[i] > b.sl[i]);
+        }
         break;
     case X86_M_PCMPGTQ:
-        for (int i = 0; i < n / 8; i++) r.q[i] = -(uint64_t)(a.sq[i] > b.sq[i]);
+        for (int i = 0; i < n / 8; i++) {
+            r.q[i] = -(uint64_t)(a.sq[i] > b.sq[i]);
+        }
         break;
 
     /* ---- min/max/average/absolute ---- */
-    case X86_M_PMINUB: for (int i = 0; i < n; i++) r.b[i] = MIN(a.b[i], b.b[i]); break;
-    case X86_M_PMAXUB: for (int i = 0; i < n; i++) r.b[i] = MAX(a.b[i], b.b[i]); break;
-    case X86_M_PMINSB: for (int i = 0; i < n; i++) r.sb[i] = MIN(a.sb[i], b.sb[i]); break;
-    case X86_M_PMAXSB: for (int i = 0; i < n; i++) r.sb[i] = MAX(a.sb[i], b.sb[i]); break;
+    case X86_M_PMINUB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = MIN(a.b[i], b.b[i]);
+        }
+        break;
+    case X86_M_PMAXUB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = MAX(a.b[i], b.b[i]);
+        }
+        break;
+    case X86_M_PMINSB:
+        for (int i = 0; i < n; i++) {
+            r.sb[i] = MIN(a.sb[i], b.sb[i]);
+        }
+        break;
+    case X86_M_PMAXSB:
+        for (int i = 0; i < n; i++) {
+            r.sb[i] = MAX(a.sb[i], b.sb[i]);
+        }
+        break;
     case X86_M_PMINSW:
-        for (int i = 0; i < n / 2; i++) r.sw[i] = MIN(a.sw[i], b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.sw[i] = MIN(a.sw[i], b.sw[i]);
+        }
         break;
     case X86_M_PMAXSW:
-        for (int i = 0; i < n / 2; i++) r.sw[i] = MAX(a.sw[i], b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.sw[i] = MAX(a.sw[i], b.sw[i]);
+        }
         break;
-    case X86_M_PMINUW: for (int i = 0; i < n / 2; i++) r.w[i] = MIN(a.w[i], b.w[i]); break;
-    case X86_M_PMAXUW: for (int i = 0; i < n / 2; i++) r.w[i] = MAX(a.w[i], b.w[i]); break;
+    case X86_M_PMINUW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = MIN(a.w[i], b.w[i]);
+        }
+        break;
+    case X86_M_PMAXUW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = MAX(a.w[i], b.w[i]);
+        }
+        break;
     case X86_M_PMINSD:
-        for (int i = 0; i < n / 4; i++) r.sl[i] = MIN(a.sl[i], b.sl[i]);
+        for (int i = 0; i < n / 4; i++) {
+            r.sl[i] = MIN(a.sl[i], b.sl[i]);
+        }
         break;
     case X86_M_PMAXSD:
-        for (int i = 0; i < n / 4; i++) r.sl[i] = MAX(a.sl[i], b.sl[i]);
+        for (int i = 0; i < n / 4; i++) {
+            r.sl[i] = MAX(a.sl[i], b.sl[i]);
+        }
         break;
-    case X86_M_PMINUD: for (int i = 0; i < n / 4; i++) r.l[i] = MIN(a.l[i], b.l[i]); break;
-    case X86_M_PMAXUD: for (int i = 0; i < n / 4; i++) r.l[i] = MAX(a.l[i], b.l[i]); break;
+    case X86_M_PMINUD:
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = MIN(a.l[i], b.l[i]);
+        }
+        break;
+    case X86_M_PMAXUD:
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = MAX(a.l[i], b.l[i]);
+        }
+        break;
     case X86_M_PAVGB:
-        for (int i = 0; i < n; i++) r.b[i] = (a.b[i] + b.b[i] + 1) >> 1;
+        for (int i = 0; i < n; i++) {
+            r.b[i] = (a.b[i] + b.b[i] + 1) >> 1;
+        }
         break;
     case X86_M_PAVGW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = (a.w[i] + b.w[i] + 1) >> 1;
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = (a.w[i] + b.w[i] + 1) >> 1;
+        }
         break;
-    case X86_M_PABSB: for (int i = 0; i < n; i++) r.b[i] = abs(b.sb[i]); break;
-    case X86_M_PABSW: for (int i = 0; i < n / 2; i++) r.w[i] = abs(b.sw[i]); break;
+    case X86_M_PABSB:
+        for (int i = 0; i < n; i++) {
+            r.b[i] = abs(b.sb[i]);
+        }
+        break;
+    case X86_M_PABSW:
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = abs(b.sw[i]);
+        }
+        break;
     case X86_M_PABSD:
-        for (int i = 0; i < n / 4; i++) r.l[i] = b.sl[i] < 0 ? -(uint32_t)b.sl[i] : b.l[i];
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = b.sl[i] < 0 ? -(uint32_t)b.sl[i] : b.l[i];
+        }
         break;
     case X86_M_PSIGNB:
-        for (int i = 0; i < n; i++) r.b[i] = b.sb[i] < 0 ? -a.b[i] : b.sb[i] ? a.b[i] : 0;
+        for (int i = 0; i < n; i++) {
+            r.b[i] = b.sb[i] < 0 ? -a.b[i] : b.sb[i] ? a.b[i] : 0;
+        }
         break;
     case X86_M_PSIGNW:
         for (int i = 0; i < n / 2; i++) {
@@ -428,13 +556,19 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
 
     /* ---- multiplies ---- */
     case X86_M_PMULLW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = (uint32_t)(a.sw[i] * b.sw[i]);
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = (uint32_t)(a.sw[i] * b.sw[i]);
+        }
         break;
     case X86_M_PMULHW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = (uint32_t)(a.sw[i] * b.sw[i]) >> 16;
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = (uint32_t)(a.sw[i] * b.sw[i]) >> 16;
+        }
         break;
     case X86_M_PMULHUW:
-        for (int i = 0; i < n / 2; i++) r.w[i] = ((uint32_t)a.w[i] * b.w[i]) >> 16;
+        for (int i = 0; i < n / 2; i++) {
+            r.w[i] = ((uint32_t)a.w[i] * b.w[i]) >> 16;
+        }
         break;
     case X86_M_PMULHRSW:
         for (int i = 0; i < n / 2; i++) {
@@ -442,10 +576,14 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
         }
         break;
     case X86_M_PMULLD:
-        for (int i = 0; i < n / 4; i++) r.l[i] = a.l[i] * b.l[i];
+        for (int i = 0; i < n / 4; i++) {
+            r.l[i] = a.l[i] * b.l[i];
+        }
         break;
     case X86_M_PMULUDQ:
-        for (int i = 0; i < n / 8; i++) r.q[i] = (uint64_t)a.l[2 * i] * b.l[2 * i];
+        for (int i = 0; i < n / 8; i++) {
+            r.q[i] = (uint64_t)a.l[2 * i] * b.l[2 * i];
+        }
         break;
     case X86_M_PMULDQ:
         for (int i = 0; i < n / 8; i++) {
@@ -460,7 +598,8 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
         break;
     case X86_M_PMADDUBSW:
         for (int i = 0; i < n / 2; i++) {
-            r.sw[i] = sat_s16(a.b[2 * i] * b.sb[2 * i] + a.b[2 * i + 1] * b.sb[2 * i + 1]);
+            r.sw[i] = sat_s16(a.b[2 * i] * b.sb[2 * i] +
+                              a.b[2 * i + 1] * b.sb[2 * i + 1]);
         }
         break;
     case X86_M_PCLMULQDQ: {
@@ -515,7 +654,8 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
     case X86_M_PACKUSDW:
         for (int i = 0; i < n / 4; i++) {
             r.w[i] = a.sl[i] > 65535 ? 65535 : a.sl[i] < 0 ? 0 : (uint16_t)a.sl[i];
-            r.w[n / 4 + i] = b.sl[i] > 65535 ? 65535 : b.sl[i] < 0 ? 0 : (uint16_t)b.sl[i];
+            r.w[n / 4 + i] = b.sl[i] > 65535 ? 65535
+                             : b.sl[i] < 0 ? 0 : (uint16_t)b.sl[i];
         }
         break;
     case X86_M_PUNPCKLBW: unpack(&r, &a, &b, n, 1, false); break;
@@ -526,36 +666,94 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
     case X86_M_PUNPCKHWD: unpack(&r, &a, &b, n, 2, true); break;
     case X86_M_PUNPCKHDQ: unpack(&r, &a, &b, n, 4, true); break;
     case X86_M_PUNPCKHQDQ: unpack(&r, &a, &b, n, 8, true); break;
-    case X86_M_PMOVSXBW: for (int i = 0; i < 8; i++) r.sw[i] = b.sb[i]; break;
-    case X86_M_PMOVSXBD: for (int i = 0; i < 4; i++) r.sl[i] = b.sb[i]; break;
-    case X86_M_PMOVSXBQ: for (int i = 0; i < 2; i++) r.sq[i] = b.sb[i]; break;
-    case X86_M_PMOVSXWD: for (int i = 0; i < 4; i++) r.sl[i] = b.sw[i]; break;
-    case X86_M_PMOVSXWQ: for (int i = 0; i < 2; i++) r.sq[i] = b.sw[i]; break;
-    case X86_M_PMOVSXDQ: for (int i = 0; i < 2; i++) r.sq[i] = b.sl[i]; break;
-    case X86_M_PMOVZXBW: for (int i = 0; i < 8; i++) r.w[i] = b.b[i]; break;
-    case X86_M_PMOVZXBD: for (int i = 0; i < 4; i++) r.l[i] = b.b[i]; break;
-    case X86_M_PMOVZXBQ: for (int i = 0; i < 2; i++) r.q[i] = b.b[i]; break;
-    case X86_M_PMOVZXWD: for (int i = 0; i < 4; i++) r.l[i] = b.w[i]; break;
-    case X86_M_PMOVZXWQ: for (int i = 0; i < 2; i++) r.q[i] = b.w[i]; break;
-    case X86_M_PMOVZXDQ: for (int i = 0; i < 2; i++) r.q[i] = b.l[i]; break;
+    case X86_M_PMOVSXBW:
+        for (int i = 0; i < 8; i++) {
+            r.sw[i] = b.sb[i];
+        }
+        break;
+    case X86_M_PMOVSXBD:
+        for (int i = 0; i < 4; i++) {
+            r.sl[i] = b.sb[i];
+        }
+        break;
+    case X86_M_PMOVSXBQ:
+        for (int i = 0; i < 2; i++) {
+            r.sq[i] = b.sb[i];
+        }
+        break;
+    case X86_M_PMOVSXWD:
+        for (int i = 0; i < 4; i++) {
+            r.sl[i] = b.sw[i];
+        }
+        break;
+    case X86_M_PMOVSXWQ:
+        for (int i = 0; i < 2; i++) {
+            r.sq[i] = b.sw[i];
+        }
+        break;
+    case X86_M_PMOVSXDQ:
+        for (int i = 0; i < 2; i++) {
+            r.sq[i] = b.sl[i];
+        }
+        break;
+    case X86_M_PMOVZXBW:
+        for (int i = 0; i < 8; i++) {
+            r.w[i] = b.b[i];
+        }
+        break;
+    case X86_M_PMOVZXBD:
+        for (int i = 0; i < 4; i++) {
+            r.l[i] = b.b[i];
+        }
+        break;
+    case X86_M_PMOVZXBQ:
+        for (int i = 0; i < 2; i++) {
+            r.q[i] = b.b[i];
+        }
+        break;
+    case X86_M_PMOVZXWD:
+        for (int i = 0; i < 4; i++) {
+            r.l[i] = b.w[i];
+        }
+        break;
+    case X86_M_PMOVZXWQ:
+        for (int i = 0; i < 2; i++) {
+            r.q[i] = b.w[i];
+        }
+        break;
+    case X86_M_PMOVZXDQ:
+        for (int i = 0; i < 2; i++) {
+            r.q[i] = b.l[i];
+        }
+        break;
 
     /* ---- shuffles and blends ---- */
     case X86_M_PSHUFB:
-        for (int i = 0; i < n; i++) r.b[i] = b.b[i] & 0x80 ? 0 : a.b[b.b[i] & (n - 1)];
+        for (int i = 0; i < n; i++) {
+            r.b[i] = b.b[i] & 0x80 ? 0 : a.b[b.b[i] & (n - 1)];
+        }
         break;
     case X86_M_PSHUFW:
-        for (int i = 0; i < 4; i++) r.w[i] = b.w[imm >> (2 * i) & 3];
+        for (int i = 0; i < 4; i++) {
+            r.w[i] = b.w[imm >> (2 * i) & 3];
+        }
         break;
     case X86_M_PSHUFD:
-        for (int i = 0; i < 4; i++) r.l[i] = b.l[imm >> (2 * i) & 3];
+        for (int i = 0; i < 4; i++) {
+            r.l[i] = b.l[imm >> (2 * i) & 3];
+        }
         break;
     case X86_M_PSHUFLW:
-        for (int i = 0; i < 4; i++) r.w[i] = b.w[imm >> (2 * i) & 3];
+        for (int i = 0; i < 4; i++) {
+            r.w[i] = b.w[imm >> (2 * i) & 3];
+        }
         r.q[1] = b.q[1];
         break;
     case X86_M_PSHUFHW:
         r.q[0] = b.q[0];
-        for (int i = 0; i < 4; i++) r.w[4 + i] = b.w[4 + (imm >> (2 * i) & 3)];
+        for (int i = 0; i < 4; i++) {
+            r.w[4 + i] = b.w[4 + (imm >> (2 * i) & 3)];
+        }
         break;
     case X86_M_PALIGNR: {
         uint8_t cat[32];
@@ -567,10 +765,14 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
         break;
     }
     case X86_M_PBLENDW:
-        for (int i = 0; i < 8; i++) r.w[i] = imm >> i & 1 ? b.w[i] : a.w[i];
+        for (int i = 0; i < 8; i++) {
+            r.w[i] = imm >> i & 1 ? b.w[i] : a.w[i];
+        }
         break;
     case X86_M_PBLENDVB:
-        for (int i = 0; i < 16; i++) r.b[i] = env->xmm[0].b[i] & 0x80 ? b.b[i] : a.b[i];
+        for (int i = 0; i < 16; i++) {
+            r.b[i] = env->xmm[0].b[i] & 0x80 ? b.b[i] : a.b[i];
+        }
         break;
 
     /* ---- shifts: count from the source operand, or imm for 0F 71-73 ---- */
@@ -583,10 +785,14 @@ void helper_simd_op(CPUX86State *env, uint64_t mnem, uint64_t dst, uint64_t src,
     case X86_M_PSLLD: shift_lanes(&r, &a, n, 4, src ? b.q[0] : imm, 2); break;
     case X86_M_PSLLQ: shift_lanes(&r, &a, n, 8, src ? b.q[0] : imm, 2); break;
     case X86_M_PSRLDQ:
-        for (int i = 0; i < 16; i++) r.b[i] = i + imm < 16 ? a.b[i + imm] : 0;
+        for (int i = 0; i < 16; i++) {
+            r.b[i] = i + imm < 16 ? a.b[i + imm] : 0;
+        }
         break;
     case X86_M_PSLLDQ:
-        for (int i = 0; i < 16; i++) r.b[i] = (uint64_t)i >= imm ? a.b[i - imm] : 0;
+        for (int i = 0; i < 16; i++) {
+            r.b[i] = (uint64_t)i >= imm ? a.b[i - imm] : 0;
+        }
         break;
     /* ---- AES: a = state, b = round key ---- */
     case X86_M_AESENC: case X86_M_AESENCLAST:

@@ -1,7 +1,7 @@
 /*
  * translate-simd-int.c: integer MMX and SSE instructions (SDM Vol 1 ch. 9-12;
- * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ, AES and SHA. Called from x86_gen_sse()
- * for the mnemonics it does not handle itself.
+ * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ, AES and SHA.
+ * Called from x86_gen_sse() for the mnemonics it does not handle itself.
  *
  * The moves, the bitwise ops, PADDB/W/D/Q, PSUBB/W/D/Q, PMINUB/PMAXUB,
  * PCMPEQB/W/D, PMOVMSKB, PALIGNR, PSRLDQ/PSLLDQ and PSHUFD are built inline
@@ -338,7 +338,8 @@ static void gen_shuffle(DC *d, int n)
             tcg_gen_ld_i64(s, c[h], dst + 8 * h);
         }
         for (int k = 0; k < 2; k++) {
-            r[k] = window_q(d, c, 2, in->mnem == X86_M_PSRLDQ ? imm + 8 * k : 8 * k - imm);
+            int at = in->mnem == X86_M_PSRLDQ ? imm + 8 * k : 8 * k - imm;
+            r[k] = window_q(d, c, 2, at);
         }
         break;
     default: {      /* PSHUFD */

@@ -439,7 +439,8 @@ static void run_gpr_forms(void)
         mix_vec(&d);
         __asm__ volatile("movdqu %2, %%xmm2\n\tmovdq2q %%xmm2, %%mm1\n\tmovq %%mm1, %0\n\t"
                          "movd %%mm1, %%eax\n\tmovd %%eax, %%mm2\n\tmovq %%mm2, %1\n\t"
-                         "emms" : "=m"(d.q[0]), "=m"(d.q[1]) : "m"(vals[i]) : CLOBXM, "eax");
+                         "emms"
+                         : "=m"(d.q[0]), "=m"(d.q[1]) : "m"(vals[i]) : CLOBXM, "eax");
         mix_vec(&d);
         d.q[1] = 0;
         __asm__ volatile("movd %2, %%mm1\n\tmovq %%mm1, %0\n\tmovd %3, %%mm2\n\t"
@@ -515,7 +516,8 @@ static void run_gpr_forms(void)
         for (int k = 0; k < 4; k++) {
             u32 v = vals[i].l[k], r, r16 = 0x55550000, rm;
             ureg f;
-            __asm__ volatile("popcnt %2, %0\n\t" GETF(1) : "=r"(r), "=m"(f) : "r"(v) : "cc");
+            __asm__ volatile("popcnt %2, %0\n\t" GETF(1)
+                             : "=r"(r), "=m"(f) : "r"(v) : "cc");
             mix(r);
             mix(f & F_ARITH);
             __asm__ volatile("popcntw %w1, %w0" : "+r"(r16) : "r"(v) : "cc");
@@ -721,7 +723,8 @@ __asm__(".text\n"
         "    movabsq $0xffffffff00000003, %rax\n"
         "    movq $5, %rdx\n"
         "    movq $-1, %rcx\n"
-        "    .byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, 0x0c\n" /* pcmpestriq $12,%xmm2,%xmm1 */
+        /* pcmpestri $12, %xmm2, %xmm1 with REX.W */
+        "    .byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, 0x0c\n"
         "    movq %rcx, 128(%rsi)\n"
         "    pushfq\n"
         "    popq %r8\n"
