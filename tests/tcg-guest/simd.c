@@ -675,7 +675,7 @@ static void run_string_ops(void)
  * 64-bit PCMPESTRI lengths), XMM8-15, 32-bit writes zero-extending.
  * simd64_body(vals, out) is 64-bit code in both builds: the host calls it
  * directly; the guest enters long mode (tests/guest/longmode.S) for it. */
-#define N64 24
+#define N64 28
 __asm__(".text\n"
         CODE64
         "simd64_body:\n"
@@ -751,6 +751,11 @@ __asm__(".text\n"
         "    movq %r8, 168(%rsi)\n"
         "    pmaddwd %xmm13, %xmm12\n"
         "    movdqu %xmm12, 176(%rsi)\n"
+        /* The 0F 7E / 0F 6E MOVQ forms with memory (the assembler would
+         * pick 66 0F D6 and F3 0F 7E). */
+        "    .byte 0x66, 0x4c, 0x0f, 0x7e, 0x8e, 0xc0, 0, 0, 0\n"  /* 192(%rsi) <- xmm9 */
+        "    .byte 0x66, 0x4c, 0x0f, 0x6e, 0x8f, 0x90, 0, 0, 0\n"  /* xmm9 <- 0x90(%rdi) */
+        "    movdqu %xmm9, 200(%rsi)\n"
         "    ret\n"
         CODE32);
 
