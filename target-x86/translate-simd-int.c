@@ -65,9 +65,9 @@ static void mmx_mark(DC *d, int reg)
     tcg_gen_st16_i64(d->s, cst(d, 0xffff), off);
 }
 
-/* Legacy SSE forms with a 16-byte memory operand fault unless it is aligned
- * (SDM Vol 1 §11.4.1); MOVDQU, LDDQU and the SSE4.2 string compares (Vol 1
- * §12.10.3) take any address. */
+/* Legacy SSE forms with a 16-byte memory operand raise #GP(0) unless it is
+ * aligned (SDM Vol 2A, SIMD exception classes 1 and 4); MOVDQU, LDDQU and the
+ * SSE4.2 string compares (their instruction pages) take any address. */
 static bool needs_align(int mnem)
 {
     switch (mnem) {
