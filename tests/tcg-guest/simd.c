@@ -879,7 +879,8 @@ static void run_fault_checks(void)
     idtr.base = (u32)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));
 
-    /* SDM Vol 1 §11.4.1 / Vol 2 MOVDQA: misaligned 16-byte operand: #GP(0). */
+    /* Misaligned 16-byte legacy-SSE operand: #GP(0) (SDM Vol 2A SIMD
+     * exception classes 1 and 4; MOVDQU, LDDQU, PCMPxSTRx excepted). */
     TRY("movdqa load misaligned", 13, "movdqa (%0), %%xmm1", "r"(mis));
     TRY("movdqa store misaligned", 13, "movdqa %%xmm1, (%0)", "r"(mis));
     TRY("paddb misaligned", 13, "paddb (%0), %%xmm1", "r"(mis));
@@ -896,7 +897,7 @@ static void run_fault_checks(void)
     TRY("palignr misaligned", 13, "palignr $3, (%0), %%xmm1", "r"(mis));
     TRY("pcmpestrm misaligned", 0xff,
         "xorl %%eax, %%eax\n\txorl %%edx, %%edx\n\tpcmpestrm $0, (%0), %%xmm1", "r"(mis));
-    /* LOCK is #UD on every MMX/SSE instruction (SDM Vol 2A §2.1.1). */
+    /* LOCK is #UD on every MMX/SSE instruction (SDM Vol 2A, the LOCK prefix). */
     TRY("lock paddb", 6, ".byte 0xf0, 0x66, 0x0f, 0xfc, 0xc1", "r"(0));
     TRY("lock pxor mem", 6, ".byte 0xf0, 0x0f, 0xef, 0x0b\n\temms", "b"(unaligned_buf));
 
@@ -996,8 +997,8 @@ __attribute__((force_align_arg_pointer)) int main(u32 magic, u32 mbi)
 {
     (void)magic;
     (void)mbi;
-    /* SSE on (SDM Vol 3 §13.1.3): CR4.OSFXSR and OSXMMEXCPT, CR0.EM clear,
-     * CR0.MP set. */
+    /* SSE on, as an OS does (SDM Vol 3, SSE initialization): CR4.OSFXSR and
+     * OSXMMEXCPT set, CR0.EM clear, CR0.MP set. */
     write_cr0((read_cr0() & ~4u) | 2u);
     write_cr4(read_cr4() | 0x600u);
     init_vals();
