@@ -1,11 +1,12 @@
 /*
  * translate-simd-int.c: integer MMX and SSE instructions (SDM Vol 1 ch. 9-12;
- * Vol 2 instruction pages), plus POPCNT and CRC32. Called from x86_gen_sse()
- * for the mnemonics it does not handle itself.
+ * Vol 2 instruction pages), plus POPCNT, CRC32, PCLMULQDQ, AES and SHA.
+ * Called from x86_gen_sse() for the mnemonics it does not handle itself.
  *
  * The moves, the bitwise ops, PADDB/W/D/Q, PSUBB/W/D/Q, PMINUB/PMAXUB,
- * PCMPEQB/W/D and PMOVMSKB are built inline from two 64-bit halves: they are
- * what string functions (strlen, memchr, strcmp, memcpy) spend their time in. Everything else is one call of
+ * PCMPEQB/W/D, PMOVMSKB, PALIGNR, PSRLDQ/PSLLDQ and PSHUFD are built inline
+ * from 64-bit halves: they are what string and memory functions (strlen,
+ * memchr, strcmp, memcpy) spend their time in. Everything else is one call of
  * helper_simd_op() (simd-helper.c) with env offsets as operands.
  *
  * MMX state (SDM Vol 1 §9.5): every MMX instruction but EMMS sets the x87 TOP
@@ -64,9 +65,9 @@ static void mmx_mark(DC *d, int reg)
     tcg_gen_st16_i64(d->s, cst(d, 0xffff), off);
 }
 
-/* Legacy SSE forms with a 16-byte memory operand fault unless it is aligned
- * (SDM Vol 1 §11.4.1); MOVDQU, LDDQU and the SSE4.2 string compares (Vol 1
- * §12.10.3) take any address. */
+/* Legacy SSE forms with a 16-byte memory operand raise #GP(0) unless it is
+ * aligned (SDM Vol 2A, SIMD exception classes 1 and 4); MOVDQU, LDDQU and the
+ * SSE4.2 string compares (their instruction pages) take any address. */
 static bool needs_align(int mnem)
 {
     switch (mnem) {
@@ -284,6 +285,86 @@ static void gen_logic(DC *d, int n)
     }
 }
 
+/* Quadword of the byte string c[0..nq) (little-endian, c[0] lowest) that
+ * starts at byte s; bytes outside the string read as zero. */
+static TCGv_i64 window_q(DC *d, const TCGv_i64 *c, int nq, int s)
+{
+    TCGContext *s_ = d->s;
+    TCGv_i64 r = tmp(d);
+    if (s <= -8 || s >= 8 * nq) {
+        tcg_gen_movi_i64(s_, r, 0);
+        return r;
+    }
+    int qi = s >= 0 ? s / 8 : -1, sh = s - 8 * qi;
+    bool have_lo = qi >= 0, have_hi = sh && qi + 1 < nq;
+    if (have_lo) {
+        tcg_gen_shri_i64(s_, r, c[qi], 8 * sh);
+    } else {
+        tcg_gen_movi_i64(s_, r, 0);
+    }
+    if (have_hi) {
+        TCGv_i64 t = tmp(d);
+        tcg_gen_shli_i64(s_, t, c[qi + 1], 64 - 8 * sh);
+        tcg_gen_or_i64(s_, r, r, t);
+    }
+    return r;
+}
+
+/* PALIGNR, PSRLDQ, PSLLDQ (byte windows at a constant offset) and PSHUFD
+ * (dword selects by a constant): shifts and deposits, no call. */
+static void gen_shuffle(DC *d, int n)
+{
+    TCGContext *s = d->s;
+    X86Insn *in = &d->in;
+    intptr_t dst = vec_reg_off(&in->ops[0]);
+    int imm = in->imm[0] & 0xff;
+    TCGv_i64 c[4], r[2];
+
+    switch (in->mnem) {
+    case X86_M_PALIGNR:
+        simd_src_halves(d, 1, n, c);
+        for (int h = 0; h < n; h++) {
+            c[n + h] = tmp(d);
+            tcg_gen_ld_i64(s, c[n + h], dst + 8 * h);
+        }
+        for (int k = 0; k < n; k++) {
+            r[k] = window_q(d, c, 2 * n, imm + 8 * k);
+        }
+        break;
+    case X86_M_PSRLDQ:
+    case X86_M_PSLLDQ:
+        for (int h = 0; h < 2; h++) {
+            c[h] = tmp(d);
+            tcg_gen_ld_i64(s, c[h], dst + 8 * h);
+        }
+        for (int k = 0; k < 2; k++) {
+            int at = in->mnem == X86_M_PSRLDQ ? imm + 8 * k : 8 * k - imm;
+            r[k] = window_q(d, c, 2, at);
+        }
+        break;
+    default: {      /* PSHUFD */
+        TCGv_i64 l[4];
+        simd_src_halves(d, 1, 2, c);
+        for (int j = 0; j < 4; j++) {
+            l[j] = tmp(d);
+            tcg_gen_extract_i64(s, l[j], c[(imm >> (2 * j) & 3) / 2],
+                                32 * ((imm >> (2 * j)) & 1), 32);
+        }
+        for (int k = 0; k < 2; k++) {
+            r[k] = tmp(d);
+            tcg_gen_deposit_i64(s, r[k], l[2 * k], l[2 * k + 1], 32, 32);
+        }
+        break;
+    }
+    }
+    for (int k = 0; k < n; k++) {
+        tcg_gen_st_i64(s, r[k], dst + 8 * k);
+    }
+    if (n == 1) {
+        mmx_mark(d, in->ops[0].reg);
+    }
+}
+
 /* PMOVMSKB: the top bit of each byte. Multiplying the isolated top bits by
  * 0x0002040810204081 sends byte i's bit to bit 56 + i without carries. */
 static void gen_pmovmskb(DC *d, int n)
@@ -417,6 +498,11 @@ static bool simd_op_mnem(int mnem)
     case X86_M_PSRLW: case X86_M_PSRLD: case X86_M_PSRLQ: case X86_M_PSRAW:
     case X86_M_PSRAD: case X86_M_PSLLW: case X86_M_PSLLD: case X86_M_PSLLQ:
     case X86_M_PSRLDQ: case X86_M_PSLLDQ:
+    case X86_M_AESENC: case X86_M_AESENCLAST: case X86_M_AESDEC:
+    case X86_M_AESDECLAST: case X86_M_AESIMC: case X86_M_AESKEYGENASSIST:
+    case X86_M_SHA1RNDS4: case X86_M_SHA1NEXTE: case X86_M_SHA1MSG1:
+    case X86_M_SHA1MSG2: case X86_M_SHA256RNDS2: case X86_M_SHA256MSG1:
+    case X86_M_SHA256MSG2:
         return true;
     default:
         return false;
@@ -520,6 +606,9 @@ bool x86_gen_simd_int(DC *d)
         return true;
     case X86_M_PMOVMSKB:
         gen_pmovmskb(d, mmx ? 1 : 2);
+        return true;
+    case X86_M_PALIGNR: case X86_M_PSRLDQ: case X86_M_PSLLDQ: case X86_M_PSHUFD:
+        gen_shuffle(d, mmx ? 1 : 2);
         return true;
     case X86_M_PINSRB: case X86_M_PINSRW: case X86_M_PINSRD:
         gen_pinsr(d, mmx);

@@ -285,7 +285,15 @@ static void run_pairs(const char *name, VecFn f)
     X(mpsadbw_0, "mpsadbw $0,") X(mpsadbw_3, "mpsadbw $3,")                       \
     X(mpsadbw_6, "mpsadbw $6,") X(mpsadbw_ff, "mpsadbw $0xff,")                   \
     X(pclmul_00, "pclmulqdq $0x00,") X(pclmul_01, "pclmulqdq $0x01,")             \
-    X(pclmul_10, "pclmulqdq $0x10,") X(pclmul_11, "pclmulqdq $0x11,")
+    X(pclmul_10, "pclmulqdq $0x10,") X(pclmul_11, "pclmulqdq $0x11,")           \
+    X(aesenc, "aesenc") X(aesenclast, "aesenclast") X(aesdec, "aesdec")           \
+    X(aesdeclast, "aesdeclast") X(aesimc, "aesimc")                               \
+    X(aeskga_00, "aeskeygenassist $0x00,") X(aeskga_1b, "aeskeygenassist $0x1b,") \
+    X(aeskga_ff, "aeskeygenassist $0xff,")                                       \
+    X(sha1rnds4_0, "sha1rnds4 $0,") X(sha1rnds4_1, "sha1rnds4 $1,")               \
+    X(sha1rnds4_2, "sha1rnds4 $2,") X(sha1rnds4_3, "sha1rnds4 $3,")               \
+    X(sha1nexte, "sha1nexte") X(sha1msg1, "sha1msg1") X(sha1msg2, "sha1msg2")     \
+    X(sha256msg1, "sha256msg1") X(sha256msg2, "sha256msg2")
 
 #define MMX_OPS(X)                                                                \
     X(paddb, "paddb") X(paddw, "paddw") X(paddd, "paddd") X(paddq, "paddq")       \
@@ -431,7 +439,8 @@ static void run_gpr_forms(void)
         mix_vec(&d);
         __asm__ volatile("movdqu %2, %%xmm2\n\tmovdq2q %%xmm2, %%mm1\n\tmovq %%mm1, %0\n\t"
                          "movd %%mm1, %%eax\n\tmovd %%eax, %%mm2\n\tmovq %%mm2, %1\n\t"
-                         "emms" : "=m"(d.q[0]), "=m"(d.q[1]) : "m"(vals[i]) : CLOBXM, "eax");
+                         "emms"
+                         : "=m"(d.q[0]), "=m"(d.q[1]) : "m"(vals[i]) : CLOBXM, "eax");
         mix_vec(&d);
         d.q[1] = 0;
         __asm__ volatile("movd %2, %%mm1\n\tmovq %%mm1, %0\n\tmovd %3, %%mm2\n\t"
@@ -507,7 +516,8 @@ static void run_gpr_forms(void)
         for (int k = 0; k < 4; k++) {
             u32 v = vals[i].l[k], r, r16 = 0x55550000, rm;
             ureg f;
-            __asm__ volatile("popcnt %2, %0\n\t" GETF(1) : "=r"(r), "=m"(f) : "r"(v) : "cc");
+            __asm__ volatile("popcnt %2, %0\n\t" GETF(1)
+                             : "=r"(r), "=m"(f) : "r"(v) : "cc");
             mix(r);
             mix(f & F_ARITH);
             __asm__ volatile("popcntw %w1, %w0" : "+r"(r16) : "r"(v) : "cc");
@@ -537,6 +547,13 @@ static void run_gpr_forms(void)
                              "pblendvb %%xmm0, %3, %%xmm2\n\tpaddb %%xmm2, %%xmm1\n\t"
                              "movdqu %%xmm1, %0"
                              : "+m"(d) : "m"(vals[j]), "m"(mask), "m"(vals[(j + 1) % NV])
+                             : CLOBX);
+            mix_vec(&d);
+            vcopy(&d, &vals[i]);
+            __asm__ volatile("movdqu %0, %%xmm1\n\tmovdqu %1, %%xmm2\n\t"
+                             "movdqu %2, %%xmm0\n\tsha256rnds2 %%xmm0, %%xmm2, %%xmm1\n\t"
+                             "sha256rnds2 %%xmm0, %3, %%xmm1\n\tmovdqu %%xmm1, %0"
+                             : "+m"(d) : "m"(vals[j]), "m"(mask), "m"(vals[(j + 5) % NV])
                              : CLOBX);
             mix_vec(&d);
             vcopy(&e, &vals[(j + 2) % NV]);
@@ -658,7 +675,7 @@ static void run_string_ops(void)
  * 64-bit PCMPESTRI lengths), XMM8-15, 32-bit writes zero-extending.
  * simd64_body(vals, out) is 64-bit code in both builds: the host calls it
  * directly; the guest enters long mode (tests/guest/longmode.S) for it. */
-#define N64 24
+#define N64 28
 __asm__(".text\n"
         CODE64
         "simd64_body:\n"
@@ -706,7 +723,8 @@ __asm__(".text\n"
         "    movabsq $0xffffffff00000003, %rax\n"
         "    movq $5, %rdx\n"
         "    movq $-1, %rcx\n"
-        "    .byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, 0x0c\n" /* pcmpestriq $12,%xmm2,%xmm1 */
+        /* pcmpestri $12, %xmm2, %xmm1 with REX.W */
+        "    .byte 0x66, 0x48, 0x0f, 0x3a, 0x61, 0xca, 0x0c\n"
         "    movq %rcx, 128(%rsi)\n"
         "    pushfq\n"
         "    popq %r8\n"
@@ -733,6 +751,11 @@ __asm__(".text\n"
         "    movq %r8, 168(%rsi)\n"
         "    pmaddwd %xmm13, %xmm12\n"
         "    movdqu %xmm12, 176(%rsi)\n"
+        /* The 0F 7E / 0F 6E MOVQ forms with memory (the assembler would
+         * pick 66 0F D6 and F3 0F 7E). */
+        "    .byte 0x66, 0x4c, 0x0f, 0x7e, 0x8e, 0xc0, 0, 0, 0\n"  /* 192(%rsi) <- xmm9 */
+        "    .byte 0x66, 0x4c, 0x0f, 0x6e, 0x8f, 0x90, 0, 0, 0\n"  /* xmm9 <- 0x90(%rdi) */
+        "    movdqu %xmm9, 200(%rsi)\n"
         "    ret\n"
         CODE32);
 
@@ -856,7 +879,8 @@ static void run_fault_checks(void)
     idtr.base = (u32)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));
 
-    /* SDM Vol 1 §11.4.1 / Vol 2 MOVDQA: misaligned 16-byte operand: #GP(0). */
+    /* Misaligned 16-byte legacy-SSE operand: #GP(0) (SDM Vol 2A SIMD
+     * exception classes 1 and 4; MOVDQU, LDDQU, PCMPxSTRx excepted). */
     TRY("movdqa load misaligned", 13, "movdqa (%0), %%xmm1", "r"(mis));
     TRY("movdqa store misaligned", 13, "movdqa %%xmm1, (%0)", "r"(mis));
     TRY("paddb misaligned", 13, "paddb (%0), %%xmm1", "r"(mis));
@@ -873,7 +897,7 @@ static void run_fault_checks(void)
     TRY("palignr misaligned", 13, "palignr $3, (%0), %%xmm1", "r"(mis));
     TRY("pcmpestrm misaligned", 0xff,
         "xorl %%eax, %%eax\n\txorl %%edx, %%edx\n\tpcmpestrm $0, (%0), %%xmm1", "r"(mis));
-    /* LOCK is #UD on every MMX/SSE instruction (SDM Vol 2A §2.1.1). */
+    /* LOCK is #UD on every MMX/SSE instruction (SDM Vol 2A, the LOCK prefix). */
     TRY("lock paddb", 6, ".byte 0xf0, 0x66, 0x0f, 0xfc, 0xc1", "r"(0));
     TRY("lock pxor mem", 6, ".byte 0xf0, 0x0f, 0xef, 0x0b\n\temms", "b"(unaligned_buf));
 
@@ -918,8 +942,11 @@ static void run_fault_checks(void)
 int main(int argc, char **argv)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 20)) || !(c & (1u << 1))) {
-        printf("SKIP: the host CPU lacks SSE4.2 or PCLMULQDQ: no reference results\n");
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 20)) || !(c & (1u << 1)) ||
+        !(c & (1u << 25)) || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
+        !(b & (1u << 29))) {
+        printf("SKIP: the host CPU lacks SSE4.2, PCLMULQDQ, AES or SHA: "
+               "no reference results\n");
         return 77;
     }
     init_vals();
@@ -970,8 +997,8 @@ __attribute__((force_align_arg_pointer)) int main(u32 magic, u32 mbi)
 {
     (void)magic;
     (void)mbi;
-    /* SSE on (SDM Vol 3 §13.1.3): CR4.OSFXSR and OSXMMEXCPT, CR0.EM clear,
-     * CR0.MP set. */
+    /* SSE on, as an OS does (SDM Vol 3, SSE initialization): CR4.OSFXSR and
+     * OSXMMEXCPT set, CR0.EM clear, CR0.MP set. */
     write_cr0((read_cr0() & ~4u) | 2u);
     write_cr4(read_cr4() | 0x600u);
     init_vals();
