@@ -16,6 +16,7 @@
  *                       8259A INTR -> pin 0 (ExtINT)
  *   local APICs (*)     MMIO 0xfee00000 (per CPU), APIC ID = CPU index; the BSP's
  *                       in virtual-wire mode (LINT0 ExtINT, LINT1 NMI)
+ *   HPET (*)            MMIO 0xfed00000; IOAPIC pins 20-23, legacy IRQ 0 / 8
  *
  * (*) userspace models under -accel tcg and qtest only: under KVM the kernel's
  * irqchip models them.
@@ -438,7 +439,8 @@ bool pc_machine_init(Machine *m, Error **errp)
 
     static const char *const no_props[] = { NULL };
     if (pc_userspace_irqchip(m)) {
-        if (!pc_irq_init(m, errp) || !pc_create(m, "isa-pit", no_props, errp)) {
+        if (!pc_irq_init(m, errp) || !pc_create(m, "isa-pit", no_props, errp) ||
+            !pc_create(m, "hpet", no_props, errp)) {
             return false;
         }
     }
