@@ -16,6 +16,7 @@
  *                       8259A INTR -> pin 0 (ExtINT)
  *   local APICs (*)     MMIO 0xfee00000 (per CPU), APIC ID = CPU index; the BSP's
  *                       in virtual-wire mode (LINT0 ExtINT, LINT1 NMI)
+ *   HPET (*)            MMIO 0xfed00000; IOAPIC pins 20-23, legacy IRQ 0 / 8
  *
  * (*) userspace models under -accel tcg and qtest only: under KVM the kernel's
  * irqchip models them.
@@ -28,6 +29,7 @@
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
 #include "hw/intc/lapic.h"
+#include "hw/pc/mptable.h"
 #include "system/accel.h"
 
 #define PC_BIOS_MAX   (16 * MiB)
@@ -154,6 +156,7 @@ struct PCIrqWiring {
     PCCpuLink link[MAX_CPUS];
     IRQLine *cpu_intr[MAX_CPUS];
     IRQLine *pic_intr;
+    uint8_t ioapic_id;
 };
 
 #define PC_IRQ0_IOAPIC_PIN 2
@@ -312,10 +315,24 @@ static void pc_irq_wiring_unrealize(Device *dev)
     }
 }
 
-/* Reset runs after the vCPUs exist (machine_reset): hand each its APIC. */
+/* Reset runs after the vCPUs exist (machine_reset): hand each its APIC. A
+ * direct kernel boot (no firmware) gets the MP tables describing all this. */
 static void pc_irq_wiring_reset(Device *dev)
 {
     PCIrqWiring *w = (PCIrqWiring *)dev;
+    Machine *m = dev->machine;
+    if (m->cfg.kernel && !m->cfg.bios) {
+        MPTableConfig mp = {
+            .ncpus = w->nlapic, .lapic_version = LAPIC_VERSION & 0xff,
+            .ioapic_id = w->ioapic_id, .ioapic_version = IOAPIC_VERSION,
+            .ioapic_addr = IOAPIC_DEFAULT_BASE, .irq0_pin = PC_IRQ0_IOAPIC_PIN,
+        };
+        Error *err = NULL;
+        if (!mptable_install(m, &mp, &err)) {
+            warn_report("%s", err->msg);
+            error_free(err);
+        }
+    }
     for (unsigned i = 0; i < w->nlapic; i++) {
         CPUState *cpu = pc_cpu(w, i);
         if (cpu) {
@@ -350,7 +367,13 @@ static bool pc_irq_init(Machine *m, Error **errp)
     if (!w->pic) {
         return false;
     }
-    w->ioapic = pc_create(m, "ioapic", no_props, errp);
+    /* The IOAPIC's ID follows the CPUs' on the APIC bus (MP spec §4.3.3:
+     * IDs are unique). */
+    char ioapic_id[8];
+    w->ioapic_id = ncpu < 15 ? (uint8_t)ncpu : 0;
+    snprintf(ioapic_id, sizeof(ioapic_id), "%u", w->ioapic_id);
+    const char *ioapic_props[] = { "id", ioapic_id, NULL };
+    w->ioapic = pc_create(m, "ioapic", ioapic_props, errp);
     if (!w->ioapic) {
         return false;
     }
@@ -419,7 +442,8 @@ bool pc_machine_init(Machine *m, Error **errp)
 
     static const char *const no_props[] = { NULL };
     if (pc_userspace_irqchip(m)) {
-        if (!pc_irq_init(m, errp) || !pc_create(m, "isa-pit", no_props, errp)) {
+        if (!pc_irq_init(m, errp) || !pc_create(m, "isa-pit", no_props, errp) ||
+            !pc_create(m, "hpet", no_props, errp)) {
             return false;
         }
     }
