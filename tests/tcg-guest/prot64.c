@@ -7,8 +7,9 @@
  * STAR selectors) and SYSRETQ/SYSRETL to 64-bit and compatibility mode;
  * SYSCALL from compatibility mode through CSTAR; SYSENTER from there; INT
  * from ring 3 and from compatibility mode onto RSP0 (16-byte aligned frame);
- * IST; #GP for IRETQ to a non-canonical RIP; SWAPGS at CPL 0 and its #GP at
- * CPL 3; a 64-bit call gate from ring 3 with LRETQ back to the outer level;
+ * IST, and #DF (a #NP delivering #GP) on IST1; #GP for IRETQ to a
+ * non-canonical RIP; SWAPGS at CPL 0 and its #GP at CPL 3; a 64-bit call
+ * gate from ring 3 with LRETQ back to the outer level;
  * RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE with CR4.FSGSBASE (#UD); RDTSCP
  * and RDPID (when CPUID has it); #GP(0) for a load from a non-canonical
  * address. Failures print the check number and the value seen.
@@ -25,7 +26,7 @@ struct tss64 {
 } __attribute__((packed));
 
 static u64 gdt[11] __attribute__((aligned(8)));
-static u64 idt[0x90 * 2] __attribute__((aligned(16)));
+u64 idt[0x90 * 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 u64 pml4[512] __attribute__((aligned(4096)));
 static u64 pdpt[512] __attribute__((aligned(4096)));
@@ -87,7 +88,7 @@ int main(u32 magic, u32 mbi)
     for (u32 i = 0; i < sizeof(vecs); i++) {
         u32 dpl = vecs[i] == 0x80 ? 3 : 0;
         idt[vecs[i] * 2] = gate64(0x10, (u32)stub64_table[i], 0x8e | (dpl << 5),
-                                  vecs[i] == 0x82 ? 1 : 0);
+                                  vecs[i] == 0x82 || vecs[i] == 8 ? 1 : 0);
         idt[vecs[i] * 2 + 1] = 0;
     }
     idtr.limit = sizeof(idt) - 1;
@@ -535,6 +536,17 @@ __asm__(
     "    movq (%rax), %rbx\n"
     "15: CHECK got_vec(%rip), 13, 47\n"
     "    CHECK got_err(%rip), 0, 48\n"
+    "\n"
+    "    /* #NP while delivering #GP (gate 13 not present): #DF, on IST1. */\n"
+    "    btrq $47, idt+13*16(%rip)\n"
+    "    ARM 16f\n"
+    "    movabsq $0x0000800000000000, %rax\n"
+    "    movq (%rax), %rbx\n"
+    "16: btsq $47, idt+13*16(%rip)\n"
+    "    CHECK got_vec(%rip), 8, 54\n"
+    "    CHECK got_err(%rip), 0, 55\n"
+    "    movl $ist_top - 40, %edx\n"
+    "    CHECKR got_rsp(%rip), 56\n"
     "\n"
     "    /* Report. */\n"
     "    cmpl $0, nfail(%rip)\n"
