@@ -7,7 +7,7 @@
  * of segment loads and stack switches; a contributory fault while delivering
  * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
  * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate, with the
- * LDT each task names; v86 mode
+ * LDT each task names, and by JMP into a v86 task; v86 mode
  * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
  * RDTSC at CPL 3 with CR4.TSD.
  *
@@ -28,7 +28,8 @@
 #define CGATE1 0x50     /* call gate, DPL 3 -> C1SEG */
 #define TGATE 0x58      /* task gate, DPL 0 -> TSS2 */
 #define LDTSEL 0x60     /* task 2's LDT: one data segment based at ldt_word */
-#define NGDT 13
+#define TSS3 0x68      /* a v86 task */
+#define NGDT 14
 
 struct tss32 {
     u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -42,6 +43,7 @@ static u64 gdt[NGDT] __attribute__((aligned(8)));
 static u64 idt[0x90] __attribute__((aligned(8)));
 static struct tss32 tss1 __attribute__((aligned(128)));
 static struct tss32 tss2 __attribute__((aligned(128)));
+static struct tss32 tss3 __attribute__((aligned(128)));
 static u8 kstack[4096] __attribute__((aligned(16)));
 static u8 ustack[4096] __attribute__((aligned(16)));
 static u8 sstack[1024] __attribute__((aligned(16)));
@@ -238,7 +240,7 @@ __asm__(
     "1:  ljmp $0x28, $0\n"
     "    jmp task2_entry\n"
     /* Ring 0 faulting snippets. */
-    ".globl f_ss_rpl, f_ds_np, f_ss_np, f_ds_limit, f_ds_tss, f_ljmp_data\n"
+    ".globl f_jmp_tss3, f_ss_rpl, f_ds_np, f_ss_np, f_ds_limit, f_ds_tss, f_ljmp_data\n"
     ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int81, f_int3, f_int3_next\n"
     "f_ss_rpl:   movw $0x13, %ax; movw %ax, %ss; ret\n"
     "f_ds_np:    movw $0x38, %ax; movw %ax, %ds; ret\n"
@@ -246,6 +248,7 @@ __asm__(
     "f_ds_limit: movw $0x1f8, %ax; movw %ax, %ds; ret\n"
     "f_ds_tss:   movw $0x28, %ax; movw %ax, %ds; ret\n"
     "f_ljmp_data: ljmp $0x10, $0\n"
+    "f_jmp_tss3: ljmp $0x68, $0\n"
     "f_ss_null:  xorl %eax, %eax; movw %ax, %ss; ret\n"
     "f_into:     movl $0x7fffffff, %eax; addl $1, %eax; into\n"
     "f_into_next: ret\n"
@@ -287,7 +290,7 @@ __asm__(
 extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
-extern char u_rdtsc[];
+extern char u_rdtsc[], f_jmp_tss3[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -355,6 +358,7 @@ static void setup(void)
     gdt[TGATE >> 3] = gate_desc(TSS2, 0, 0x85, 0);
     gdt[LDTSEL >> 3] = seg_desc((u32)ldt, sizeof(ldt) - 1, 0x82, 0);
     ldt[0] = seg_desc((u32)&ldt_word, 3, 0x93, 0x4);
+    gdt[TSS3 >> 3] = seg_desc((u32)&tss3, sizeof(tss3) - 1, 0x89, 0);
     gdtr.limit = sizeof(gdt) - 1;
     gdtr.base = (u32)gdt;
     __asm__ volatile("lgdt %0\n\t"
@@ -622,6 +626,27 @@ static void test_v86(void)
     try_call((void (*)(void))enter_v86);
     check("v86 HLT: #GP", got_vec, 13);
     check("v86 HLT: ip", got_eip, (u32)(v86_hlt - v86_code));
+
+    /* A task switch into a TSS whose EFLAGS.VM is set starts v86 code; its
+     * INT goes to ring 0 on that task's ESP0. Last: TR stays on TSS3. */
+    tss3.eflags = 0x23002;
+    tss3.eip = 0;
+    tss3.cs = tss3.ss = 0x0700;
+    tss3.esp = 0x0ff0;
+    tss3.ds = tss3.es = 0x0800;
+    tss3.esp0 = kstop - 256;
+    tss3.ss0 = KDS;
+    tss3.iomap = sizeof(tss3);
+    try_call((void (*)(void))f_jmp_tss3);
+    check("v86 task: INT vector", got_vec, 0x30);
+    check("v86 task: CS", got_cs & 0xffff, 0x0700);
+    check("v86 task: VM in frame", got_fl & 0x20000, 0x20000);
+    check("v86 task: ax", got_eax & 0xffff, 0x1234);
+    check("v86 task: frame DS", got_ds & 0xffff, 0x0800);
+    check("v86 task: ring 0 stack from TSS3", got_kesp, kstop - 256 - 36);
+    check("v86 task: TSS1 left available (JMP)", desc_type(TSS1), 9);
+    check("v86 task: TSS3 busy", desc_type(TSS3), 11);
+    __asm__ volatile("clts");
 }
 
 int main(u32 magic, u32 mbi)

@@ -5,10 +5,11 @@
  * IDT and user-accessible page tables, then the 64-bit assembly below checks:
  * SYSCALL #UD without EFER.SCE; IRETQ to ring 3; SYSCALL (RCX, R11, FMASK,
  * STAR selectors) and SYSRETQ/SYSRETL to 64-bit and compatibility mode;
- * SYSCALL from compatibility mode through CSTAR; INT
+ * SYSCALL from compatibility mode through CSTAR; SYSENTER from there; INT
  * from ring 3 and from compatibility mode onto RSP0 (16-byte aligned frame);
- * IST; #GP for IRETQ to a non-canonical RIP; SWAPGS at CPL 0 and its #GP at
- * CPL 3; a 64-bit call gate from ring 3 with LRETQ back to the outer level;
+ * IST, and #DF (a #NP delivering #GP) on IST1; #GP for IRETQ to a
+ * non-canonical RIP; SWAPGS at CPL 0 and its #GP at CPL 3; a 64-bit call
+ * gate from ring 3 with LRETQ back to the outer level;
  * RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE with CR4.FSGSBASE (#UD); RDTSCP
  * and RDPID (when CPUID has it); #GP(0) for a load from a non-canonical
  * address. Failures print the check number and the value seen.
@@ -25,7 +26,7 @@ struct tss64 {
 } __attribute__((packed));
 
 static u64 gdt[11] __attribute__((aligned(8)));
-static u64 idt[0x90 * 2] __attribute__((aligned(16)));
+u64 idt[0x90 * 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 u64 pml4[512] __attribute__((aligned(4096)));
 static u64 pdpt[512] __attribute__((aligned(4096)));
@@ -87,7 +88,7 @@ int main(u32 magic, u32 mbi)
     for (u32 i = 0; i < sizeof(vecs); i++) {
         u32 dpl = vecs[i] == 0x80 ? 3 : 0;
         idt[vecs[i] * 2] = gate64(0x10, (u32)stub64_table[i], 0x8e | (dpl << 5),
-                                  vecs[i] == 0x82 ? 1 : 0);
+                                  vecs[i] == 0x82 || vecs[i] == 8 ? 1 : 0);
         idt[vecs[i] * 2 + 1] = 0;
     }
     idtr.limit = sizeof(idt) - 1;
@@ -230,6 +231,8 @@ __asm__(
     "u_compat_sys:\n"
     "    syscall\n"
     "u_compat_sys_end:\n"
+    "u_compat_sysenter:\n"
+    "    sysenter\n"
     "    .code64\n"
     "u_swapgs:\n"
     "    swapgs\n"
@@ -259,11 +262,24 @@ __asm__(
     "    je 1f\n"
     "    cmpl $2, sysret_compat(%rip)\n"
     "    je 2f\n"
+    "    cmpl $3, sysret_compat(%rip)\n"
+    "    je 3f\n"
     "    sysretq\n"
     "1:  movl $u_compat, %ecx\n"
     "    sysretl\n"
     "2:  movl $u_compat_sys, %ecx\n"
     "    sysretl\n"
+    "3:  movl $u_compat_sysenter, %ecx\n"
+    "    sysretl\n"
+    "/* SYSENTER from compatibility mode (Linux's 32-bit path on Intel). */\n"
+    "k_sysenter64:\n"
+    "    movl %cs, %eax\n"
+    "    movq %rax, ks_cs(%rip)\n"
+    "    movl %ss, %eax\n"
+    "    movq %rax, ks_ss(%rip)\n"
+    "    movq %rsp, kc_rsp(%rip)\n"
+    "    movq k_rsp(%rip), %rsp\n"
+    "    jmp *k_rip(%rip)\n"
     "/* CSTAR: SYSCALL from compatibility mode; back to the armed ring 0 code. */\n"
     "k_cstar:\n"
     "    movq %rcx, ks_rcx(%rip)\n"
@@ -364,6 +380,26 @@ __asm__(
     "31: CHECK ks_cs(%rip), 0x10, 49\n"
     "    movl $u_compat_sys_end, %edx\n"
     "    CHECKR ks_rcx(%rip), 50\n"
+    "\n"
+    "    /* SYSENTER from compatibility mode: 64-bit CS from SYSENTER_CS. */\n"
+    "    movl $0x174, %ecx\n"
+    "    movl $0x10, %eax\n"
+    "    xorl %edx, %edx\n"
+    "    wrmsr\n"
+    "    movl $0x175, %ecx\n"
+    "    movl $ist_top - 512, %eax\n"
+    "    wrmsr\n"
+    "    movl $0x176, %ecx\n"
+    "    movl $k_sysenter64, %eax\n"
+    "    wrmsr\n"
+    "    movl $3, sysret_compat(%rip)\n"
+    "    movq $0, ks_cs(%rip)\n"
+    "    ARM 32f\n"
+    "    jmp enter_user64\n"
+    "32: CHECK ks_cs(%rip), 0x10, 51\n"
+    "    CHECK ks_ss(%rip), 0x18, 52\n"
+    "    movl $ist_top - 512, %edx\n"
+    "    CHECKR kc_rsp(%rip), 53\n"
     "\n"
     "    /* IST1 even without a privilege change. */\n"
     "    ARM 4f\n"
@@ -500,6 +536,17 @@ __asm__(
     "    movq (%rax), %rbx\n"
     "15: CHECK got_vec(%rip), 13, 47\n"
     "    CHECK got_err(%rip), 0, 48\n"
+    "\n"
+    "    /* #NP while delivering #GP (gate 13 not present): #DF, on IST1. */\n"
+    "    btrq $47, idt+13*16(%rip)\n"
+    "    ARM 16f\n"
+    "    movabsq $0x0000800000000000, %rax\n"
+    "    movq (%rax), %rbx\n"
+    "16: btsq $47, idt+13*16(%rip)\n"
+    "    CHECK got_vec(%rip), 8, 54\n"
+    "    CHECK got_err(%rip), 0, 55\n"
+    "    movl $ist_top - 40, %edx\n"
+    "    CHECKR got_rsp(%rip), 56\n"
     "\n"
     "    /* Report. */\n"
     "    cmpl $0, nfail(%rip)\n"
