@@ -354,17 +354,26 @@ static inline intptr_t vec_reg_off(const X86Operand *o)
     return offsetof(CPUX86State, xmm) + o->reg * sizeof(X86XmmReg);
 }
 
-/* Raise vector vec (#GP(0) for 13) unless addr is aligned to align bytes:
- * MOVAPS, MOVDQA and the other aligned 16-byte forms (SDM Vol 1 §11.4.1). */
-static inline void vec_check_align(DC *d, TCGv_i64 addr, int align)
+/* #GP(0) unless addr is aligned to align bytes: MOVAPS, MOVDQA and the other
+ * aligned 16-byte forms (SDM Vol 1 §11.4.1). Returns the address to use from
+ * here on (mem_addr() returns it too): the one passed in dies at the label. */
+static inline TCGv_i64 vec_check_align(DC *d, TCGv_i64 addr, int align)
 {
+    /* Normal temps die at a label: carry the address across it in a local
+     * temp, and let the operand helpers use that from now on. */
+    TCGv_i64 la = tcg_temp_local_new_i64(d->s);
     TCGLabel *ok = gen_new_label(d->s);
     TCGv_i64 t = tmp(d);
-    tcg_gen_andi_i64(d->s, t, addr, align - 1);
+    tcg_gen_mov_i64(d->s, la, addr);
+    tcg_gen_andi_i64(d->s, t, la, align - 1);
     tcg_gen_brcondi_i64(d->s, TCG_COND_EQ, t, 0, ok);
     st_rip(d, d->eip);
     call(d, &x86_hi_raise, -1, 2, cst(d, 13));
     gen_set_label(d->s, ok);
+    if (d->a0_valid && d->a0.idx == addr.idx) {
+        d->a0 = la;
+    }
+    return la;
 }
 
 /* The address 8 bytes on, wrapped like any other in legacy modes. */
