@@ -7,7 +7,8 @@
  * of segment loads and stack switches; a contributory fault while delivering
  * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
  * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate, with the
- * LDT each task names, and by JMP into a v86 task; v86 mode
+ * LDT each task names, by JMP into a v86 task and by CALL to a 16-bit TSS;
+ * v86 mode
  * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
  * RDTSC at CPL 3 with CR4.TSD.
  *
@@ -29,7 +30,9 @@
 #define TGATE 0x58      /* task gate, DPL 0 -> TSS2 */
 #define LDTSEL 0x60     /* task 2's LDT: one data segment based at ldt_word */
 #define TSS3 0x68      /* a v86 task */
-#define NGDT 14
+#define TSS4 0x70      /* a 16-bit TSS */
+#define C4SEG 0x78     /* code for task 4: base 64 KiB-aligned, so IP fits 16 bits */
+#define NGDT 16
 
 struct tss32 {
     u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -44,6 +47,11 @@ static u64 idt[0x90] __attribute__((aligned(8)));
 static struct tss32 tss1 __attribute__((aligned(128)));
 static struct tss32 tss2 __attribute__((aligned(128)));
 static struct tss32 tss3 __attribute__((aligned(128)));
+static struct {
+    u16 link, sp0, ss0, sp1, ss1, sp2, ss2, ip, flags;
+    u16 ax, cx, dx, bx, sp, bp, si, di, es, cs, ss, ds, ldt;
+} __attribute__((packed, aligned(8))) tss4;
+volatile u32 t4_runs, t4_tr;
 static u8 kstack[4096] __attribute__((aligned(16)));
 static u8 ustack[4096] __attribute__((aligned(16)));
 static u8 sstack[1024] __attribute__((aligned(16)));
@@ -239,6 +247,16 @@ __asm__(
     "    jmp task2_entry\n"
     "1:  ljmp $0x28, $0\n"
     "    jmp task2_entry\n"
+    /* Task 4 (16-bit TSS): no stack use, since only SP's low word is set. */
+    ".globl task4_entry\n"
+    "task4_entry:\n"
+    "    incl t4_runs\n"
+    "    str %eax\n"
+    "    movl %eax, t4_tr\n"
+    "    iret\n"
+    ".globl task4_resume\n"
+    "task4_resume:\n"
+    "    jmp task4_entry\n"
     /* Ring 0 faulting snippets. */
     ".globl f_jmp_tss3, f_ss_rpl, f_ds_np, f_ss_np, f_ds_limit, f_ds_tss, f_ljmp_data\n"
     ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int81, f_int3, f_int3_next\n"
@@ -290,7 +308,7 @@ __asm__(
 extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
-extern char u_rdtsc[], f_jmp_tss3[];
+extern char u_rdtsc[], f_jmp_tss3[], task4_entry[], task4_resume[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -359,6 +377,12 @@ static void setup(void)
     gdt[LDTSEL >> 3] = seg_desc((u32)ldt, sizeof(ldt) - 1, 0x82, 0);
     ldt[0] = seg_desc((u32)&ldt_word, 3, 0x93, 0x4);
     gdt[TSS3 >> 3] = seg_desc((u32)&tss3, sizeof(tss3) - 1, 0x89, 0);
+    gdt[TSS4 >> 3] = seg_desc((u32)&tss4, sizeof(tss4) - 1, 0x81, 0);
+    gdt[C4SEG >> 3] = seg_desc((u32)task4_entry & 0xffff0000u, 0xfffff, 0x9b, 0xc);
+    tss4.ip = (u32)task4_entry & 0xffff;
+    tss4.flags = 2;
+    tss4.cs = C4SEG;
+    tss4.ss = tss4.ds = tss4.es = KDS;
     gdtr.limit = sizeof(gdt) - 1;
     gdtr.base = (u32)gdt;
     __asm__ volatile("lgdt %0\n\t"
@@ -582,6 +606,15 @@ static void test_tasks(void)
     check("task gate in GDT", t2_runs, 2);
     __asm__ volatile("int $0x81" : : : "eax", "memory");
     check("task gate in IDT", t2_runs, 3);
+
+    __asm__ volatile("lcall $0x70, $0" : : : "eax", "memory");
+    check("16-bit TSS: ran", t4_runs, 1);
+    check("16-bit TSS: TR", t4_tr & 0xffff, TSS4);
+    check("16-bit TSS: back link", tss4.link, TSS1);
+    check("16-bit TSS: available again", desc_type(TSS4), 1);
+    check("16-bit TSS: IP saved after its IRET", tss4.ip, (u32)task4_resume & 0xffff);
+    __asm__ volatile("lcall $0x70, $0" : : : "eax", "memory");
+    check("16-bit TSS: second call", t4_runs, 2);
 
     t2_mode = 1;
     __asm__ volatile("ljmp $0x48, $0" : : : "eax", "memory");
