@@ -574,7 +574,8 @@ static void task_switch(CPUX86State *env, uint32_t sel, int src, uint64_t ret_ip
     }
     if (n16) {
         /* Only FLAGS and the low words of the registers are in the TSS. */
-        env->rflags = (env->rflags & ~0xffffull & ~(uint64_t)VM_MASK) | (nfl & 0x7fd7u) | 2;
+        uint64_t keep = env->rflags & ~(0xffffull | VM_MASK);
+        env->rflags = keep | (nfl & 0x7fd7u) | 2;
         for (int i = 0; i < 8; i++) {
             env->regs[i] = (env->regs[i] & 0xffff0000u) | nt[10 + i];
         }
@@ -908,7 +909,8 @@ static void commit_ss(CPUX86State *env, uint32_t ss, uint64_t d, uint64_t sp,
     if (to64) {
         env->regs[R_ESP] = sp;
     } else {
-        reg_write_masked(env, R_ESP, sp, (d >> 32) & DESC_B_MASK ? 0xffffffffull : 0xffff);
+        bool b32 = (d >> 32) & DESC_B_MASK;
+        reg_write_masked(env, R_ESP, sp, b32 ? 0xffffffffull : 0xffff);
     }
 }
 

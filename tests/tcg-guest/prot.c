@@ -5,12 +5,11 @@
  * gate to ring 0 with parameter copy and RET imm to the outer level (data
  * segments the caller may not use become null); #GP/#NP/#SS/#TS error codes
  * of segment loads and stack switches; a contributory fault while delivering
- * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
- * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate, with the
- * LDT each task names, by JMP into a v86 task and by CALL to a 16-bit TSS;
- * v86 mode
- * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
- * RDTSC at CPL 3 with CR4.TSD.
+ * another becoming #DF, after a benign one not; LAR LSL VERR VERW;
+ * SYSENTER/SYSEXIT; task switches by CALL, JMP, IRET with NT, a GDT task gate
+ * and an IDT task gate, with the LDT each task names, by JMP into a v86 task
+ * and by CALL to a 16-bit TSS; v86 mode entered by IRET with INT and IO
+ * through IOPL and the bitmap; INTO, BOUND; RDTSC at CPL 3 with CR4.TSD.
  *
  * Every exception or interrupt lands in one stub that records the frame and
  * resumes the ring-0 code that armed it (try_call), whatever ring it came from.
@@ -259,7 +258,7 @@ __asm__(
     "    jmp task4_entry\n"
     /* Ring 0 faulting snippets. */
     ".globl f_jmp_tss3, f_ss_rpl, f_ds_np, f_ss_np, f_ds_limit, f_ds_tss, f_ljmp_data\n"
-    ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int81, f_int3, f_int3_next\n"
+    ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int3, f_int3_next\n"
     "f_ss_rpl:   movw $0x13, %ax; movw %ax, %ss; ret\n"
     "f_ds_np:    movw $0x38, %ax; movw %ax, %ds; ret\n"
     "f_ss_np:    movw $0x38, %ax; movw %ax, %ss; ret\n"

@@ -109,7 +109,7 @@ int main(u32 magic, u32 mbi)
 __asm__(
     "    .text\n"
     "    .code32\n"
-    "/* enter_lm(): CR4.PAE, CR3 = pml4, EFER.LME|SCE off, CR0.PG, then 64-bit lm_main. */\n"
+    "/* enter_lm(): CR4.PAE, CR3 = pml4, EFER.LME, CR0.PG, then 64-bit lm_main. */\n"
     "    .globl enter_lm\n"
     "enter_lm:\n"
     "    lgdt gdtr\n"
