@@ -3,7 +3,8 @@
  * and left by INT through a DPL 3 gate with the TSS ring-0 stack; privileged
  * and IOPL-sensitive instructions at CPL 3; the I/O permission bitmap; a call
  * gate to ring 0 with parameter copy and RET imm to the outer level (data
- * segments the caller may not use become null); #GP/#NP/#SS/#TS error codes
+ * segments the caller may not use become null), a gate at the same level, a
+ * conforming segment called from ring 3; #GP/#NP/#SS/#TS error codes
  * of segment loads and stack switches; a contributory fault while delivering
  * another becoming #DF, after a benign one not; LAR LSL VERR VERW;
  * SYSENTER/SYSEXIT; task switches by CALL, JMP, IRET with NT, a GDT task gate
@@ -31,7 +32,9 @@
 #define TSS3 0x68      /* a v86 task */
 #define TSS4 0x70      /* a 16-bit TSS */
 #define C4SEG 0x78     /* code for task 4: base 64 KiB-aligned, so IP fits 16 bits */
-#define NGDT 16
+#define CGATE0 0x80    /* call gate, DPL 0 -> KCS:k_gate0 (same privilege) */
+#define CONFSEG 0x88   /* conforming code, DPL 0 */
+#define NGDT 18
 
 struct tss32 {
     u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -66,7 +69,7 @@ volatile u32 got_vec, got_err, got_eip, got_cs, got_fl, got_esp3, got_ss3, got_e
 volatile u32 k_esp, k_recover;
 volatile u32 user_fn, user_eflags, user_stack_top;
 volatile u32 u_mark, u_esp_after, u_es_after, u_cs_after, u_lar_ok, u_lar_val;
-volatile u32 g_frame[6], g_esp, g_cs;
+volatile u32 g_frame[6], g_esp, g_cs, g0_esp, g0_frame[2], conf_cs;
 volatile u32 s_cs, s_ss, s_esp;
 volatile u32 t2_mode, t2_runs, t2_flags, t2_tr, t2_ldtr, t2_ldtval;
 static u64 ldt[1] __attribute__((aligned(8)));
@@ -215,6 +218,26 @@ __asm__(
     "    movw $0x10, %ax\n"
     "    movw %ax, %es\n"
     "    lret $8\n"
+    ".globl k_gate0, k_conf, f_gate0, f_gate0_ret, u_conf, u_conf_ret\n"
+    "k_gate0:\n"
+    "    movl %esp, g0_esp\n"
+    "    movl 0(%esp), %eax; movl %eax, g0_frame\n"
+    "    movl 4(%esp), %eax; movl %eax, g0_frame+4\n"
+    "    lret\n"
+    "f_gate0:\n"
+    "    lcall $0x80, $0\n"
+    "f_gate0_ret:\n"
+    "    ret\n"
+    /* Conforming code runs at the caller's CPL. */
+    "k_conf:\n"
+    "    movl %cs, %eax\n"
+    "    movl %eax, conf_cs\n"
+    "    lret\n"
+    "u_conf:\n"
+    "    lcall $0x8b, $k_conf\n"
+    "u_conf_ret:\n"
+    "    movl $0x77, %eax\n"
+    "    int $0x80\n"
     ".globl k_c1\n"
     "k_c1:\n"
     "    lret\n"
@@ -308,6 +331,7 @@ extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
 extern char u_rdtsc[], f_jmp_tss3[], task4_entry[], task4_resume[];
+extern char k_gate0[], f_gate0[], f_gate0_ret[], u_conf[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -375,6 +399,8 @@ static void setup(void)
     gdt[TGATE >> 3] = gate_desc(TSS2, 0, 0x85, 0);
     gdt[LDTSEL >> 3] = seg_desc((u32)ldt, sizeof(ldt) - 1, 0x82, 0);
     ldt[0] = seg_desc((u32)&ldt_word, 3, 0x93, 0x4);
+    gdt[CGATE0 >> 3] = gate_desc(KCS, (u32)k_gate0, 0x8c, 2);
+    gdt[CONFSEG >> 3] = seg_desc(0, 0xfffff, 0x9f, 0xc);
     gdt[TSS3 >> 3] = seg_desc((u32)&tss3, sizeof(tss3) - 1, 0x89, 0);
     gdt[TSS4 >> 3] = seg_desc((u32)&tss4, sizeof(tss4) - 1, 0x81, 0);
     gdt[C4SEG >> 3] = seg_desc((u32)task4_entry & 0xffff0000u, 0xfffff, 0x9b, 0xc);
@@ -490,6 +516,20 @@ static void test_gate(void)
     check("gate: old ss", g_frame[5], UDS);
     check("gate: RET imm popped the caller's params", u_esp_after, utop);
     check("gate: ES nulled on return to ring 3", u_es_after, 0);
+
+    /* Same privilege through a gate: no stack switch, no parameter copy. */
+    u32 esp_now;
+    __asm__ volatile("movl %%esp, %0" : "=r"(esp_now));
+    check("gate at CPL 0: returns", try_call((void (*)(void))f_gate0), 0);
+    check("gate at CPL 0: ret eip", g0_frame[0], (u32)f_gate0_ret);
+    check("gate at CPL 0: ret cs", g0_frame[1], KCS);
+    /* A few words below this frame (try_call's pushes, CALL, far CALL), not
+     * on the TSS stack. */
+    check("gate at CPL 0: same stack", esp_now - g0_esp < 64 && g0_esp < esp_now, 1);
+
+    run_user(u_conf, 0x2);
+    check("conforming code from ring 3: back", got_eax, 0x77);
+    check("conforming code runs at CPL 3", conf_cs & 0xffff, CONFSEG | 3);
 
     run_user(u_gate1, 0x2);
     check("gate to ring 1 with bad SS1: #TS", got_vec, 10);
