@@ -942,6 +942,10 @@ void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm)
     uint64_t sp = spop(env, &k, size, ra);
     uint32_t ss = spop(env, &k, size, ra) & 0xffff;
     uint64_t ssd = ret_check_ss(env, ss, rpl, d, ra);
+    /* Both accessed bits first: a fault there leaves nothing half done. */
+    if (ssd) {
+        desc_set_accessed(env, ss, ssd, ra);
+    }
     commit_cs(env, cs, d, rpl, ip, ra);
     commit_ss(env, ss, ssd, sp + imm, to64, ra);
     nullify_outer(env, rpl);
@@ -1047,6 +1051,10 @@ void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next)
     uint64_t sp = spop(env, &k, size, ra);
     uint32_t ss = spop(env, &k, size, ra) & 0xffff;
     uint64_t ssd = ret_check_ss(env, ss, rpl, d, ra);
+    /* Both accessed bits first: a fault there leaves nothing half done. */
+    if (ssd) {
+        desc_set_accessed(env, ss, ssd, ra);
+    }
     commit_cs(env, cs, d, rpl, ip, ra);
     commit_ss(env, ss, ssd, sp, to64, ra);
     x86_set_eflags(env, fl, mask);
