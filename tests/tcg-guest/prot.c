@@ -10,7 +10,8 @@
  * SYSENTER/SYSEXIT; task switches by CALL, JMP, IRET with NT, a GDT task gate
  * and an IDT task gate, with the LDT each task names, by JMP into a v86 task
  * and by CALL to a 16-bit TSS; v86 mode entered by IRET with INT and IO
- * through IOPL and the bitmap; INTO, BOUND; RDTSC at CPL 3 with CR4.TSD.
+ * through IOPL and the bitmap; INTO, BOUND; RDTSC at CPL 3 with CR4.TSD;
+ * POPF at CPL 3.
  *
  * Every exception or interrupt lands in one stub that records the frame and
  * resumes the ring-0 code that armed it (try_call), whatever ring it came from.
@@ -148,7 +149,7 @@ __asm__(
     "    iret\n"
     /* Ring 3 programs: each ends in INT 0x80 (or faults on the way). */
     ".globl u_basic, u_hlt, u_cli, u_io, u_io_bad, u_gate, u_gate_ret, u_gate1\n"
-    ".globl u_sysenter, u_lar, u_rdtsc\n"
+    ".globl u_sysenter, u_lar, u_rdtsc, u_popf\n"
     "u_basic:\n"
     "    movl $0x1234, u_mark\n"
     "    movl $0xaa, %eax\n"
@@ -185,6 +186,14 @@ __asm__(
     "1:  movl %cs, %eax\n"
     "    movl %eax, u_cs_after\n"
     "    movl $0xee, %eax\n"
+    "    int $0x80\n"
+    /* POPF at CPL 3: IOPL never changes, IF only with CPL <= IOPL. */
+    "u_popf:\n"
+    "    pushl $0x3202\n"
+    "    popfl\n"
+    "    pushfl\n"
+    "    popl %eax\n"
+    "    cli\n"                            /* IOPL 0: #GP, and the test sees it */
     "    int $0x80\n"
     "u_rdtsc:\n"
     "    rdtsc\n"
@@ -331,7 +340,7 @@ extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
 extern char u_rdtsc[], f_jmp_tss3[], task4_entry[], task4_resume[];
-extern char k_gate0[], f_gate0[], f_gate0_ret[], u_conf[];
+extern char k_gate0[], f_gate0[], f_gate0_ret[], u_conf[], u_popf[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -485,6 +494,13 @@ static void test_ring3(void)
     run_user(u_io, 0x3002);
     check("io IOPL3", got_vec, 0x80);
     check("io IOPL3 eax", got_eax, 0xcc);
+
+    u32 fl0;
+    __asm__ volatile("pushfl; pushl $0x3002; popfl; pushfl; popl %0; popfl" : "=r"(fl0));
+    check("ring0 POPF sets IOPL", fl0 & 0x3000, 0x3000);
+    run_user(u_popf, 0x2);
+    check("ring3 POPF IOPL0: IF and IOPL kept", got_eax & 0x3200, 0);
+    check("ring3 POPF IOPL0: then CLI faults", got_vec, 13);
 
     run_user(u_rdtsc, 0x2);
     check("ring3 RDTSC", got_eax, 0x99);
