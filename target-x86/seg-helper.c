@@ -478,7 +478,7 @@ static void task_load_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra)
 }
 
 /*
- * Switch to the task whose 32-bit TSS selector is sel. src says why (JMP,
+ * Switch to the task whose TSS (32- or 16-bit) selector is sel. src says why (JMP,
  * CALL/interrupt, IRET) which decides busy bits, the back link and NT;
  * ret_ip is the EIP saved in the outgoing task.
  */
@@ -487,7 +487,8 @@ static void task_switch(CPUX86State *env, uint32_t sel, int src, uint64_t ret_ip
 {
     uint64_t da;
     int bad = src == TS_IRET ? EXC_TS : EXC_GP;
-    uint32_t nt[26];
+    /* The new task in 32-bit TSS order (Figure 7-2): dword i at offset 4*i. */
+    uint32_t nt[26] = { 0 };
 
     sel &= 0xffff;
     if ((sel & 4) || !desc_addr(env, sel, 8, &da)) {
@@ -495,35 +496,63 @@ static void task_switch(CPUX86State *env, uint32_t sel, int src, uint64_t ret_ip
     }
     uint64_t d = kld(env, da, 8, ra);
     int type = d_type(d);
-    if (d_s(d) || type != (src == TS_IRET ? DESC_TYPE_TSS_BUSY : DESC_TYPE_TSS_AVAIL)) {
+    bool n16 = !(type & 8);
+    if (d_s(d) || (type & 7) != (src == TS_IRET ? 3 : 1)) {
         x86_raise(env, bad, (sel & ~3u) | ext, ra);
     }
     if (!d_present(d)) {
         x86_raise(env, EXC_NP, (sel & ~3u) | ext, ra);
     }
-    if (d_limit(d) < 0x67) {
+    if (d_limit(d) < (n16 ? 0x2bu : 0x67u)) {
         x86_raise(env, EXC_TS, (sel & ~3u) | ext, ra);
     }
-    if (!tss32(env) || env->tr.limit < 0x5f) {
+    int otype = (env->tr.flags >> DESC_TYPE_SHIFT) & 15;
+    bool o16 = !(otype & 8);
+    if (!(env->tr.flags & DESC_P_MASK) || (otype & 7) != 3 ||
+        env->tr.limit < (o16 ? 0x29u : 0x5fu)) {
         x86_raise(env, EXC_TS, (env->tr.selector & ~3u) | ext, ra);
     }
     uint64_t nbase = d_base(d), obase = env->tr.base;
-    /* Read all of the new TSS first: a #PF here leaves the old task intact. */
-    for (int i = 0; i < 26; i++) {
-        nt[i] = kld(env, nbase + i * 4, 4, ra);
+    /* Read all of the new TSS first: a #PF here leaves the old task intact.
+     * A 16-bit TSS (Figure 7-11) has no CR3, FS or GS: those load as 0. */
+    if (n16) {
+        nt[8] = kld(env, nbase + 14, 2, ra);
+        nt[9] = kld(env, nbase + 16, 2, ra);
+        for (int i = 0; i < 8; i++) {
+            nt[10 + i] = kld(env, nbase + 18 + i * 2, 2, ra);
+        }
+        for (int i = 0; i < 4; i++) {
+            nt[18 + i] = kld(env, nbase + 34 + i * 2, 2, ra);
+        }
+        nt[24] = kld(env, nbase + 42, 2, ra);
+    } else {
+        for (int i = 0; i < 26; i++) {
+            nt[i] = kld(env, nbase + i * 4, 4, ra);
+        }
     }
-    /* Save the outgoing task (dynamic fields only: Figure 7-2). */
+    /* Save the outgoing task (dynamic fields only). */
     uint64_t fl = x86_get_eflags(env);
     if (src == TS_IRET) {
         fl &= ~(uint64_t)NT_MASK;
     }
-    kst(env, obase + 0x20, ret_ip, 4, ra);
-    kst(env, obase + 0x24, fl, 4, ra);
-    for (int i = 0; i < 8; i++) {
-        kst(env, obase + 0x28 + i * 4, env->regs[i], 4, ra);
-    }
-    for (int i = 0; i < 6; i++) {
-        kst(env, obase + 0x48 + i * 4, env->segs[i].selector, 2, ra);
+    if (o16) {
+        kst(env, obase + 14, ret_ip, 2, ra);
+        kst(env, obase + 16, fl, 2, ra);
+        for (int i = 0; i < 8; i++) {
+            kst(env, obase + 18 + i * 2, env->regs[i], 2, ra);
+        }
+        for (int i = 0; i < 4; i++) {
+            kst(env, obase + 34 + i * 2, env->segs[i].selector, 2, ra);
+        }
+    } else {
+        kst(env, obase + 0x20, ret_ip, 4, ra);
+        kst(env, obase + 0x24, fl, 4, ra);
+        for (int i = 0; i < 8; i++) {
+            kst(env, obase + 0x28 + i * 4, env->regs[i], 4, ra);
+        }
+        for (int i = 0; i < 6; i++) {
+            kst(env, obase + 0x48 + i * 4, env->segs[i].selector, 2, ra);
+        }
     }
     if (src == TS_JMP || src == TS_IRET) {
         tss_set_busy(env, env->tr.selector, false, ra);
@@ -539,15 +568,24 @@ static void task_switch(CPUX86State *env, uint32_t sel, int src, uint64_t ret_ip
     /* Commit: from here on faults belong to the new task. */
     cache_from_desc(&env->tr, sel, d | (2ull << 40));
     env->cr[0] |= CR0_TS;
-    if (env->cr[0] & CR0_PG) {
+    if ((env->cr[0] & CR0_PG) && !n16) {
         env->cr[3] = nt[7];
         x86_tlb_flush(env);
     }
-    env->rflags = (nfl & 0x3f7fd7u) | 2;
-    env->cc_op = CC_OP_EFLAGS;
-    for (int i = 0; i < 8; i++) {
-        env->regs[i] = nt[10 + i];
+    if (n16) {
+        /* Only FLAGS and the low words of the registers are in the TSS. */
+        uint64_t keep = env->rflags & ~(0xffffull | VM_MASK);
+        env->rflags = keep | (nfl & 0x7fd7u) | 2;
+        for (int i = 0; i < 8; i++) {
+            env->regs[i] = (env->regs[i] & 0xffff0000u) | nt[10 + i];
+        }
+    } else {
+        env->rflags = (nfl & 0x3f7fd7u) | 2;
+        for (int i = 0; i < 8; i++) {
+            env->regs[i] = nt[10 + i];
+        }
     }
+    env->cc_op = CC_OP_EFLAGS;
     env->rip = nt[8];
     for (int i = 0; i < 6; i++) {
         env->segs[i].selector = nt[18 + i] & 0xffff;
@@ -667,10 +705,6 @@ static bool far_task(CPUX86State *env, uint32_t sel, uint64_t d, int cpl, int sr
     }
     if (!d_present(d)) {
         x86_raise(env, EXC_NP, sel & ~3u, ra);
-    }
-    if (type == 1) {
-        /* 16-bit TSS: not modelled. */
-        x86_raise(env, EXC_GP, sel & ~3u, ra);
     }
     task_switch(env, type == 5 ? (uint32_t)(d >> 16) & 0xffff : sel, src, next, 0, ra);
     return true;
@@ -875,7 +909,8 @@ static void commit_ss(CPUX86State *env, uint32_t ss, uint64_t d, uint64_t sp,
     if (to64) {
         env->regs[R_ESP] = sp;
     } else {
-        reg_write_masked(env, R_ESP, sp, (d >> 32) & DESC_B_MASK ? 0xffffffffull : 0xffff);
+        bool b32 = (d >> 32) & DESC_B_MASK;
+        reg_write_masked(env, R_ESP, sp, b32 ? 0xffffffffull : 0xffff);
     }
 }
 
@@ -907,6 +942,10 @@ void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm)
     uint64_t sp = spop(env, &k, size, ra);
     uint32_t ss = spop(env, &k, size, ra) & 0xffff;
     uint64_t ssd = ret_check_ss(env, ss, rpl, d, ra);
+    /* Both accessed bits first: a fault there leaves nothing half done. */
+    if (ssd) {
+        desc_set_accessed(env, ss, ssd, ra);
+    }
     commit_cs(env, cs, d, rpl, ip, ra);
     commit_ss(env, ss, ssd, sp + imm, to64, ra);
     nullify_outer(env, rpl);
@@ -1012,6 +1051,10 @@ void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next)
     uint64_t sp = spop(env, &k, size, ra);
     uint32_t ss = spop(env, &k, size, ra) & 0xffff;
     uint64_t ssd = ret_check_ss(env, ss, rpl, d, ra);
+    /* Both accessed bits first: a fault there leaves nothing half done. */
+    if (ssd) {
+        desc_set_accessed(env, ss, ssd, ra);
+    }
     commit_cs(env, cs, d, rpl, ip, ra);
     commit_ss(env, ss, ssd, sp, to64, ra);
     x86_set_eflags(env, fl, mask);

@@ -3,13 +3,15 @@
  * and left by INT through a DPL 3 gate with the TSS ring-0 stack; privileged
  * and IOPL-sensitive instructions at CPL 3; the I/O permission bitmap; a call
  * gate to ring 0 with parameter copy and RET imm to the outer level (data
- * segments the caller may not use become null); #GP/#NP/#SS/#TS error codes
+ * segments the caller may not use become null), a gate at the same level, a
+ * conforming segment called from ring 3; #GP/#NP/#SS/#TS error codes
  * of segment loads and stack switches; a contributory fault while delivering
- * another becoming #DF, after a benign one not; LAR LSL VERR VERW; SYSENTER/SYSEXIT; task switches
- * by CALL, JMP, IRET with NT, a GDT task gate and an IDT task gate, with the
- * LDT each task names, and by JMP into a v86 task; v86 mode
- * entered by IRET with INT and IO through IOPL and the bitmap; INTO, BOUND;
- * RDTSC at CPL 3 with CR4.TSD.
+ * another becoming #DF, after a benign one not; LAR LSL VERR VERW;
+ * SYSENTER/SYSEXIT; task switches by CALL, JMP, IRET with NT, a GDT task gate
+ * and an IDT task gate, with the LDT each task names, by JMP into a v86 task
+ * and by CALL to a 16-bit TSS; v86 mode entered by IRET with INT and IO
+ * through IOPL and the bitmap; INTO, BOUND; RDTSC at CPL 3 with CR4.TSD;
+ * POPF at CPL 3.
  *
  * Every exception or interrupt lands in one stub that records the frame and
  * resumes the ring-0 code that armed it (try_call), whatever ring it came from.
@@ -29,7 +31,11 @@
 #define TGATE 0x58      /* task gate, DPL 0 -> TSS2 */
 #define LDTSEL 0x60     /* task 2's LDT: one data segment based at ldt_word */
 #define TSS3 0x68      /* a v86 task */
-#define NGDT 14
+#define TSS4 0x70      /* a 16-bit TSS */
+#define C4SEG 0x78     /* code for task 4: base 64 KiB-aligned, so IP fits 16 bits */
+#define CGATE0 0x80    /* call gate, DPL 0 -> KCS:k_gate0 (same privilege) */
+#define CONFSEG 0x88   /* conforming code, DPL 0 */
+#define NGDT 18
 
 struct tss32 {
     u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -44,6 +50,11 @@ static u64 idt[0x90] __attribute__((aligned(8)));
 static struct tss32 tss1 __attribute__((aligned(128)));
 static struct tss32 tss2 __attribute__((aligned(128)));
 static struct tss32 tss3 __attribute__((aligned(128)));
+static struct {
+    u16 link, sp0, ss0, sp1, ss1, sp2, ss2, ip, flags;
+    u16 ax, cx, dx, bx, sp, bp, si, di, es, cs, ss, ds, ldt;
+} __attribute__((packed, aligned(8))) tss4;
+volatile u32 t4_runs, t4_tr;
 static u8 kstack[4096] __attribute__((aligned(16)));
 static u8 ustack[4096] __attribute__((aligned(16)));
 static u8 sstack[1024] __attribute__((aligned(16)));
@@ -59,7 +70,7 @@ volatile u32 got_vec, got_err, got_eip, got_cs, got_fl, got_esp3, got_ss3, got_e
 volatile u32 k_esp, k_recover;
 volatile u32 user_fn, user_eflags, user_stack_top;
 volatile u32 u_mark, u_esp_after, u_es_after, u_cs_after, u_lar_ok, u_lar_val;
-volatile u32 g_frame[6], g_esp, g_cs;
+volatile u32 g_frame[6], g_esp, g_cs, g0_esp, g0_frame[2], conf_cs;
 volatile u32 s_cs, s_ss, s_esp;
 volatile u32 t2_mode, t2_runs, t2_flags, t2_tr, t2_ldtr, t2_ldtval;
 static u64 ldt[1] __attribute__((aligned(8)));
@@ -138,7 +149,7 @@ __asm__(
     "    iret\n"
     /* Ring 3 programs: each ends in INT 0x80 (or faults on the way). */
     ".globl u_basic, u_hlt, u_cli, u_io, u_io_bad, u_gate, u_gate_ret, u_gate1\n"
-    ".globl u_sysenter, u_lar, u_rdtsc\n"
+    ".globl u_sysenter, u_lar, u_rdtsc, u_popf\n"
     "u_basic:\n"
     "    movl $0x1234, u_mark\n"
     "    movl $0xaa, %eax\n"
@@ -176,6 +187,14 @@ __asm__(
     "    movl %eax, u_cs_after\n"
     "    movl $0xee, %eax\n"
     "    int $0x80\n"
+    /* POPF at CPL 3: IOPL never changes, IF only with CPL <= IOPL. */
+    "u_popf:\n"
+    "    pushl $0x3202\n"
+    "    popfl\n"
+    "    pushfl\n"
+    "    popl %eax\n"
+    "    cli\n"                            /* IOPL 0: #GP, and the test sees it */
+    "    int $0x80\n"
     "u_rdtsc:\n"
     "    rdtsc\n"
     "    movl $0x99, %eax\n"
@@ -208,6 +227,26 @@ __asm__(
     "    movw $0x10, %ax\n"
     "    movw %ax, %es\n"
     "    lret $8\n"
+    ".globl k_gate0, k_conf, f_gate0, f_gate0_ret, u_conf, u_conf_ret\n"
+    "k_gate0:\n"
+    "    movl %esp, g0_esp\n"
+    "    movl 0(%esp), %eax; movl %eax, g0_frame\n"
+    "    movl 4(%esp), %eax; movl %eax, g0_frame+4\n"
+    "    lret\n"
+    "f_gate0:\n"
+    "    lcall $0x80, $0\n"
+    "f_gate0_ret:\n"
+    "    ret\n"
+    /* Conforming code runs at the caller's CPL. */
+    "k_conf:\n"
+    "    movl %cs, %eax\n"
+    "    movl %eax, conf_cs\n"
+    "    lret\n"
+    "u_conf:\n"
+    "    lcall $0x8b, $k_conf\n"
+    "u_conf_ret:\n"
+    "    movl $0x77, %eax\n"
+    "    int $0x80\n"
     ".globl k_c1\n"
     "k_c1:\n"
     "    lret\n"
@@ -239,9 +278,19 @@ __asm__(
     "    jmp task2_entry\n"
     "1:  ljmp $0x28, $0\n"
     "    jmp task2_entry\n"
+    /* Task 4 (16-bit TSS): no stack use, since only SP's low word is set. */
+    ".globl task4_entry\n"
+    "task4_entry:\n"
+    "    incl t4_runs\n"
+    "    str %eax\n"
+    "    movl %eax, t4_tr\n"
+    "    iret\n"
+    ".globl task4_resume\n"
+    "task4_resume:\n"
+    "    jmp task4_entry\n"
     /* Ring 0 faulting snippets. */
     ".globl f_jmp_tss3, f_ss_rpl, f_ds_np, f_ss_np, f_ds_limit, f_ds_tss, f_ljmp_data\n"
-    ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int81, f_int3, f_int3_next\n"
+    ".globl f_ud2, f_ss_null, f_into, f_into_next, f_bound, f_int3, f_int3_next\n"
     "f_ss_rpl:   movw $0x13, %ax; movw %ax, %ss; ret\n"
     "f_ds_np:    movw $0x38, %ax; movw %ax, %ds; ret\n"
     "f_ss_np:    movw $0x38, %ax; movw %ax, %ss; ret\n"
@@ -290,7 +339,8 @@ __asm__(
 extern const u32 stub_table[];
 extern char enter_user[], u_basic[], u_hlt[], u_cli[], u_io[], u_io_bad[], u_gate[];
 extern char u_gate_ret[], u_gate1[], u_sysenter[], u_lar[], k_gate[], k_c1[];
-extern char u_rdtsc[], f_jmp_tss3[];
+extern char u_rdtsc[], f_jmp_tss3[], task4_entry[], task4_resume[];
+extern char k_gate0[], f_gate0[], f_gate0_ret[], u_conf[], u_popf[];
 extern char k_sysenter[], task2_entry[], f_ss_rpl[], f_ds_np[], f_ss_np[];
 extern char f_ds_limit[], f_ds_tss[], f_ljmp_data[], f_ss_null[], f_into[];
 extern char f_into_next[], f_bound[], f_int3[], f_int3_next[], f_ud2[];
@@ -358,7 +408,15 @@ static void setup(void)
     gdt[TGATE >> 3] = gate_desc(TSS2, 0, 0x85, 0);
     gdt[LDTSEL >> 3] = seg_desc((u32)ldt, sizeof(ldt) - 1, 0x82, 0);
     ldt[0] = seg_desc((u32)&ldt_word, 3, 0x93, 0x4);
+    gdt[CGATE0 >> 3] = gate_desc(KCS, (u32)k_gate0, 0x8c, 2);
+    gdt[CONFSEG >> 3] = seg_desc(0, 0xfffff, 0x9f, 0xc);
     gdt[TSS3 >> 3] = seg_desc((u32)&tss3, sizeof(tss3) - 1, 0x89, 0);
+    gdt[TSS4 >> 3] = seg_desc((u32)&tss4, sizeof(tss4) - 1, 0x81, 0);
+    gdt[C4SEG >> 3] = seg_desc((u32)task4_entry & 0xffff0000u, 0xfffff, 0x9b, 0xc);
+    tss4.ip = (u32)task4_entry & 0xffff;
+    tss4.flags = 2;
+    tss4.cs = C4SEG;
+    tss4.ss = tss4.ds = tss4.es = KDS;
     gdtr.limit = sizeof(gdt) - 1;
     gdtr.base = (u32)gdt;
     __asm__ volatile("lgdt %0\n\t"
@@ -437,6 +495,13 @@ static void test_ring3(void)
     check("io IOPL3", got_vec, 0x80);
     check("io IOPL3 eax", got_eax, 0xcc);
 
+    u32 fl0;
+    __asm__ volatile("pushfl; pushl $0x3002; popfl; pushfl; popl %0; popfl" : "=r"(fl0));
+    check("ring0 POPF sets IOPL", fl0 & 0x3000, 0x3000);
+    run_user(u_popf, 0x2);
+    check("ring3 POPF IOPL0: IF and IOPL kept", got_eax & 0x3200, 0);
+    check("ring3 POPF IOPL0: then CLI faults", got_vec, 13);
+
     run_user(u_rdtsc, 0x2);
     check("ring3 RDTSC", got_eax, 0x99);
     __asm__ volatile("movl %%cr4, %%eax; orl $4, %%eax; movl %%eax, %%cr4" : : : "eax");
@@ -467,6 +532,20 @@ static void test_gate(void)
     check("gate: old ss", g_frame[5], UDS);
     check("gate: RET imm popped the caller's params", u_esp_after, utop);
     check("gate: ES nulled on return to ring 3", u_es_after, 0);
+
+    /* Same privilege through a gate: no stack switch, no parameter copy. */
+    u32 esp_now;
+    __asm__ volatile("movl %%esp, %0" : "=r"(esp_now));
+    check("gate at CPL 0: returns", try_call((void (*)(void))f_gate0), 0);
+    check("gate at CPL 0: ret eip", g0_frame[0], (u32)f_gate0_ret);
+    check("gate at CPL 0: ret cs", g0_frame[1], KCS);
+    /* A few words below this frame (try_call's pushes, CALL, far CALL), not
+     * on the TSS stack. */
+    check("gate at CPL 0: same stack", esp_now - g0_esp < 64 && g0_esp < esp_now, 1);
+
+    run_user(u_conf, 0x2);
+    check("conforming code from ring 3: back", got_eax, 0x77);
+    check("conforming code runs at CPL 3", conf_cs & 0xffff, CONFSEG | 3);
 
     run_user(u_gate1, 0x2);
     check("gate to ring 1 with bad SS1: #TS", got_vec, 10);
@@ -582,6 +661,15 @@ static void test_tasks(void)
     check("task gate in GDT", t2_runs, 2);
     __asm__ volatile("int $0x81" : : : "eax", "memory");
     check("task gate in IDT", t2_runs, 3);
+
+    __asm__ volatile("lcall $0x70, $0" : : : "eax", "memory");
+    check("16-bit TSS: ran", t4_runs, 1);
+    check("16-bit TSS: TR", t4_tr & 0xffff, TSS4);
+    check("16-bit TSS: back link", tss4.link, TSS1);
+    check("16-bit TSS: available again", desc_type(TSS4), 1);
+    check("16-bit TSS: IP saved after its IRET", tss4.ip, (u32)task4_resume & 0xffff);
+    __asm__ volatile("lcall $0x70, $0" : : : "eax", "memory");
+    check("16-bit TSS: second call", t4_runs, 2);
 
     t2_mode = 1;
     __asm__ volatile("ljmp $0x48, $0" : : : "eax", "memory");

@@ -5,6 +5,7 @@
  * IDT and user-accessible page tables, then the 64-bit assembly below checks:
  * SYSCALL #UD without EFER.SCE; IRETQ to ring 3; SYSCALL (RCX, R11, FMASK,
  * STAR selectors) and SYSRETQ/SYSRETL to 64-bit and compatibility mode;
+ * IRETQ to compatibility mode;
  * SYSCALL from compatibility mode through CSTAR; SYSENTER from there; INT
  * from ring 3 and from compatibility mode onto RSP0 (16-byte aligned frame);
  * IST, and #DF (a #NP delivering #GP) on IST1; #GP for IRETQ to a
@@ -43,7 +44,7 @@ struct {
 /* Shared with the assembly (64-bit slots even where 32 bits are written). */
 volatile u64 got_vec, got_err, got_rip, got_cs, got_fl, got_ursp, got_ss, got_rsp,
     got_rax;
-volatile u64 k_rsp, k_rip, user_rip, user_fl;
+volatile u64 k_rsp, k_rip, user_rip, user_fl, user_cs = 0x33;
 volatile u64 u_cs, u_ss, u_fl, u_rsp, ks_rcx, ks_r11, ks_cs, ks_ss, ks_fl;
 volatile u64 kc_frame[4], kc_rsp, fail_val;
 volatile u32 nfail, fail_id, sysret_compat;
@@ -109,7 +110,7 @@ int main(u32 magic, u32 mbi)
 __asm__(
     "    .text\n"
     "    .code32\n"
-    "/* enter_lm(): CR4.PAE, CR3 = pml4, EFER.LME|SCE off, CR0.PG, then 64-bit lm_main. */\n"
+    "/* enter_lm(): CR4.PAE, CR3 = pml4, EFER.LME, CR0.PG, then 64-bit lm_main. */\n"
     "    .globl enter_lm\n"
     "enter_lm:\n"
     "    lgdt gdtr\n"
@@ -204,7 +205,7 @@ __asm__(
     "    movl $ustack_end, %eax\n"
     "    xchgq %rax, (%rsp)\n"
     "    pushq user_fl(%rip)\n"
-    "    pushq $0x33\n"
+    "    pushq user_cs(%rip)\n"
     "    pushq user_rip(%rip)\n"
     "    iretq\n"
     "\n"
@@ -400,6 +401,19 @@ __asm__(
     "    CHECK ks_ss(%rip), 0x18, 52\n"
     "    movl $ist_top - 512, %edx\n"
     "    CHECKR kc_rsp(%rip), 53\n"
+    "\n"
+    "    /* IRETQ straight to compatibility mode (CS 0x23). */\n"
+    "    movl $u_compat, %eax\n"
+    "    movq %rax, user_rip(%rip)\n"
+    "    movq $0x23, user_cs(%rip)\n"
+    "    movq $0, u_cs(%rip)\n"
+    "    ARM 33f\n"
+    "    jmp enter_user64\n"
+    "33: movq $0x33, user_cs(%rip)\n"
+    "    CHECK got_vec(%rip), 0x80, 57\n"
+    "    CHECK u_cs(%rip), 0x23, 58\n"
+    "    CHECK got_cs(%rip), 0x23, 59\n"
+    "    CHECK got_rax(%rip), 0xbb, 60\n"
     "\n"
     "    /* IST1 even without a privilege change. */\n"
     "    ARM 4f\n"
