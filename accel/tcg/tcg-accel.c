@@ -932,16 +932,24 @@ static bool handle_init_sipi(TCGCPU *tc)
         int (*intack)(void *) = env->intack;
         void *intack_opaque = env->intack_opaque;
         int intr = env->intr_pending;
-        uint64_t tsc = env->tsc;
+        uint64_t tsc = env->tsc, pat = env->pat, mtrr_def = env->mtrr_deftype;
+        uint64_t mtrr_fixed[11], mtrr_var[16];
         bool bsp = cpu->apic && (lapic_get_base(cpu->apic) & MSR_APICBASE_BSP);
 
+        memcpy(mtrr_fixed, env->mtrr_fixed, sizeof(mtrr_fixed));
+        memcpy(mtrr_var, env->mtrr_var, sizeof(mtrr_var));
         cpu->init_pending = false;
         x86_cpu_reset_state(env, bsp);
-        /* The INTR wiring and the TSC are not part of the INIT state. */
+        /* The INTR wiring and the TSC are not part of the INIT state, nor are
+         * PAT and the MTRRs (SDM Vol 3 Table 9-1: unchanged by INIT). */
         env->intack = intack;
         env->intack_opaque = intack_opaque;
         env->intr_pending = intr;
         env->tsc = tsc;
+        env->pat = pat;
+        env->mtrr_deftype = mtrr_def;
+        memcpy(env->mtrr_fixed, mtrr_fixed, sizeof(mtrr_fixed));
+        memcpy(env->mtrr_var, mtrr_var, sizeof(mtrr_var));
         if (cpu->apic) {
             env->apic_base = lapic_get_base(cpu->apic);
         }

@@ -305,9 +305,13 @@ bool linux_load_entry(Machine *m, const uint8_t *img, size_t len,
         x86_cpu_set_flat32(bsp, BOOT_CS, BOOT_DS);
         bsp->rip = LINUX_KERNEL_ADDR;
     }
-    /* Firmware leaves the MTRRs enabled with write-back as the default type
-     * (SDM Vol 3 §12.11.2.1); Linux keys PAT setup on it. */
+    /* Firmware leaves the MTRRs of every CPU enabled with write-back as the
+     * default type (SDM Vol 3 §12.11.2.1); Linux keys PAT setup on it and
+     * checks that all CPUs agree (INIT keeps them). */
     bsp->mtrr_deftype = 0x806;
+    for (int i = 0; i < m->ncpus; i++) {
+        m->cpus[i]->env.mtrr_deftype = 0x806;
+    }
     bsp->regs[R_ESI] = BOOT_PARAMS_ADDR;
     bsp->regs[R_EBP] = 0;
     bsp->regs[R_EDI] = 0;
