@@ -1023,6 +1023,7 @@ void helper_lret(CPUX86State *env, uint64_t lg, uint64_t imm)
 void helper_iret(CPUX86State *env, uint64_t lg)
 {
     uintptr_t ra = RA(env);
+    env_cpu(env)->nmi_blocked = false;  /* IRET ends NMI blocking (SDM Vol 3 §6.7.1) */
     int size = 1 << lg;
     bool lm = env->efer & EFER_LMA;
     uint64_t ip = pop(env, size, ra);
