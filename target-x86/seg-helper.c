@@ -990,6 +990,9 @@ void helper_iret(CPUX86State *env, uint64_t lg, uint64_t next)
     uintptr_t ra = RA(env);
     int size = 1 << lg, cpl = x86_cpl(env);
 
+    env_cpu(env)->nmi_blocked = false;  /* IRET ends NMI blocking, even if it
+                                         * then faults (SDM Vol 3 §6.7.1) */
+
     if (!pe(env)) {
         SegStack k = stack_cur(env, MMU_SUP);
         uint64_t ip = spop(env, &k, size, ra);

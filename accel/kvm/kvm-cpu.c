@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "system/accel.h"
 #include "accel/kvm/kvm-internal.h"
+#include "hw/intc/lapic.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -144,6 +145,19 @@ static void kvm_handle_mmio(CPUState *cpu, struct kvm_run *run)
         return;
     }
     machine_lock(m);
+    if (cpu->apic && len <= 4) {
+        /* kernel-irqchip=off: the local APIC page is this vCPU's own. */
+        uint64_t v = run->mmio.is_write ? ldl_le(data) & (~0ULL >> (64 - 8 * len)) : 0;
+        if (lapic_mmio_access(cpu->apic, addr, run->mmio.is_write, &v, len)) {
+            if (!run->mmio.is_write) {
+                uint8_t tmp[8];
+                stq_le(tmp, v);
+                memcpy(data, tmp, len);
+            }
+            machine_unlock(m);
+            return;
+        }
+    }
     if (len == 1 || len == 2 || len == 4 || len == 8) {
         if (run->mmio.is_write) {
             memmap_store(&m->mem, addr, ldq_le(data) & (~0ULL >> (64 - 8 * len)), len);
@@ -274,10 +288,12 @@ static bool kvm_handle_exit(KVMCPU *kc)
     case KVM_EXIT_INTR:
         return kvm_serve_requests(kc);
     case KVM_EXIT_HLT:
-        /* Only without the in-kernel LAPIC, which bt86 does not run yet: treat
-         * it as a pause point so requests are served. */
+        /* Only without the in-kernel LAPIC (kernel-irqchip=off): the vCPU
+         * sleeps in userspace until its APIC raises INTR or an NMI comes. */
         cpu->halted = true;
         return cpu_handle_requests(cpu);
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        return true;            /* injected before the next KVM_RUN */
     case KVM_EXIT_SHUTDOWN:
         log_mask(LOG_RESET, "kvm: vCPU %d: triple fault\n", cpu->index);
         machine_lock(m);
@@ -302,6 +318,97 @@ static bool kvm_handle_exit(KVMCPU *kc)
     }
 }
 
+/*
+ * kernel-irqchip=off: the CPU side of the userspace local APIC, before each
+ * KVM_RUN (SDM Vol 3 §9.4 and §10.6.1 for INIT/SIPI). KVM refuses MP states
+ * other than runnable without its own LAPIC, so a vCPU in wait-for-SIPI or HLT
+ * waits here, in userspace, on the machine's cpu_cond (kvm_cpu_kick wakes it).
+ * Returns false when the thread must end.
+ */
+static bool kvm_userspace_apic(KVMCPU *kc)
+{
+    CPUState *cpu = kc->cpu;
+    CPUX86State *env = &cpu->env;
+    Machine *m = cpu->machine;
+    struct kvm_run *run = kc->run;
+    bool put = false, reset = false;
+
+    machine_lock(m);
+    if (cpu->init_pending) {
+        int (*intack)(void *) = env->intack;
+        void *intack_opaque = env->intack_opaque;
+        int intr = env->intr_pending;
+        bool bsp = lapic_get_base(cpu->apic) & MSR_APICBASE_BSP;
+        cpu->init_pending = false;
+        x86_cpu_reset_state(env, bsp);
+        env->intack = intack;
+        env->intack_opaque = intack_opaque;
+        env->intr_pending = intr;
+        cpu->halted = false;
+        cpu->wait_sipi = !bsp;
+        put = reset = true;
+    }
+    if (cpu->sipi_pending) {
+        cpu->sipi_pending = false;
+        if (cpu->wait_sipi) {
+            cpu->wait_sipi = false;
+            x86_seg_set_real(&env->segs[R_CS], (uint16_t)(cpu->sipi_vector << 8), true);
+            env->rip = 0;
+            put = true;
+        }
+    }
+    /* Asleep: wait-for-SIPI, or HLT with nothing to take. */
+    while ((cpu->wait_sipi ||
+            (cpu->halted && !env->nmi_pending && !(env->intr_pending && env->intack))) &&
+           !cpu->init_pending && !cpu->sipi_pending && !cpu->exit_request &&
+           !m->shutdown_requested && !cpu->state_dirty) {
+        g_cond_wait(&m->cpu_cond, &m->lock);
+    }
+    if (cpu->init_pending || cpu->sipi_pending || cpu->wait_sipi) {
+        machine_unlock(m);
+        if (put) {
+            Error *err = NULL;
+            if (!kvm_put_state(kc, reset, &err)) {
+                error_report_err(err);
+            }
+        }
+        return true;    /* back to the loop: serve requests, then again */
+    }
+    cpu->halted = cpu->halted && !env->nmi_pending && !(env->intr_pending && env->intack);
+    int vec = -1;
+    bool nmi = false;
+    if (env->nmi_pending) {
+        env->nmi_pending = false;
+        nmi = true;
+    } else if (env->intr_pending && env->intack && run->ready_for_interrupt_injection &&
+               run->if_flag) {
+        vec = env->intack(env->intack_opaque);
+    }
+    /* Ask KVM to exit as soon as the guest can take the interrupt still
+     * waiting (IF=0 or an interrupt shadow now). */
+    run->request_interrupt_window = env->intr_pending && env->intack && vec < 0;
+    machine_unlock(m);
+
+    if (put) {
+        Error *err = NULL;
+        if (!kvm_put_state(kc, reset, &err)) {
+            error_report_err(err);
+            return true;
+        }
+    }
+    if (nmi && ioctl(kc->fd, KVM_NMI) < 0) {
+        log_mask(LOG_INT, "kvm: vCPU %d: KVM_NMI: %s\n", cpu->index, strerror(errno));
+    }
+    if (vec >= 0 && vec < 256) {
+        struct kvm_interrupt irq = { .irq = (uint32_t)vec };
+        if (ioctl(kc->fd, KVM_INTERRUPT, &irq) < 0) {
+            log_mask(LOG_INT, "kvm: vCPU %d: KVM_INTERRUPT %d: %s\n", cpu->index, vec,
+                     strerror(errno));
+        }
+    }
+    return true;
+}
+
 static bool kvm_push_dirty_state(KVMCPU *kc)
 {
     CPUState *cpu = kc->cpu;
@@ -315,6 +422,8 @@ static bool kvm_push_dirty_state(KVMCPU *kc)
     ok = kvm_put_state(kc, true, &err);
     cpu->state_dirty = false;
     cpu->halted = false;
+    /* kernel-irqchip=off: the APs wait for INIT/SIPI in userspace. */
+    cpu->wait_sipi = cpu->apic && cpu->index != 0;
     machine_unlock(m);
     if (!ok) {
         error_report_err(err);
@@ -359,6 +468,13 @@ static gpointer kvm_vcpu_thread(gpointer opaque)
             }
             continue;
         }
+        if (cpu->apic) {
+            kvm_userspace_apic(kc);
+            if (cpu->wait_sipi || cpu->init_pending || cpu->sipi_pending ||
+                cpu->state_dirty || __atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+                continue;
+            }
+        }
         int ret = ioctl(kc->fd, KVM_RUN, 0);
         if (ret < 0) {
             if (errno == EINTR || errno == EAGAIN) {
@@ -400,6 +516,10 @@ void kvm_cpu_kick(CPUState *cpu)
     __atomic_store_n(&kc->run->immediate_exit, 1, __ATOMIC_RELEASE);
     if (__atomic_load_n(&kc->tid_valid, __ATOMIC_ACQUIRE)) {
         pthread_kill(kc->tid, SIG_KICK);
+    }
+    if (cpu->apic) {
+        /* A vCPU asleep in kvm_userspace_apic (kernel-irqchip=off). */
+        g_cond_broadcast(&cpu->machine->cpu_cond);
     }
 }
 

@@ -373,11 +373,6 @@ static bool kvm_init(Machine *m, Error **errp)
     s->vm_fd = -1;
     m->accel_state = s;
 
-    if (!m->cfg.kernel_irqchip) {
-        error_setg(errp, "kvm: -machine kernel-irqchip=off needs the userspace PIC "
-                   "and APIC, which bt86 does not have yet; use the in-kernel irqchip");
-        goto fail;
-    }
     s->sys_fd = kvm_open_dev(errp);
     if (s->sys_fd < 0) {
         goto fail;
@@ -440,7 +435,9 @@ static bool kvm_init(Machine *m, Error **errp)
         }
     }
 
-    if (!kvm_irqchip_create(s, errp)) {
+    /* kernel-irqchip=off: the board's userspace 8259A, IOAPIC, local APICs
+     * and PIT (hw/pc/pc.c) already own the GSI lines. */
+    if (m->cfg.kernel_irqchip && !kvm_irqchip_create(s, errp)) {
         goto fail;
     }
     if (!kvm_sync_slots(s)) {

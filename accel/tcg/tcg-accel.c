@@ -870,7 +870,7 @@ static void deliver(TCGCPU *tc)
  * gives STI its one-instruction shadow. */
 static bool intr_deliverable(CPUX86State *env)
 {
-    return env->nmi_pending ||
+    return (env->nmi_pending && !env_cpu(env)->nmi_blocked) ||
            (env->intr_pending && (env->rflags & IF_MASK) && env->intack);
 }
 
@@ -883,12 +883,13 @@ static void take_interrupt(TCGCPU *tc)
     Machine *m = tc->cpu->machine;
     int vec = -1;
     machine_lock(m);
-    if (env->nmi_pending) {
-        /* NMI: not maskable by IF (SDM Vol 3 §6.7.1). Blocking of further NMIs
-         * until IRET is not modelled. */
+    if (env->nmi_pending && !tc->cpu->nmi_blocked) {
+        /* NMI: not maskable by IF; it blocks further NMIs until the next IRET
+         * (SDM Vol 3 §6.7.1). */
         env->nmi_pending = false;
+        tc->cpu->nmi_blocked = true;
         vec = 2;
-    } else if (intr_deliverable(env)) {
+    } else if (env->intr_pending && (env->rflags & IF_MASK) && env->intack) {
         vec = env->intack(env->intack_opaque);
     }
     machine_unlock(m);
@@ -955,6 +956,7 @@ static bool handle_init_sipi(TCGCPU *tc)
         }
         cpu->halted = false;
         cpu->wait_sipi = !bsp;
+        cpu->nmi_blocked = false;
         changed = true;
     }
     if (cpu->sipi_pending) {
@@ -1016,6 +1018,7 @@ static gpointer tcg_vcpu_thread(gpointer opaque)
             machine_lock(cpu->machine);
             cpu->state_dirty = false;
             cpu->halted = false;
+            cpu->nmi_blocked = false;
             /* After a reset the APs wait for INIT/SIPI (SDM Vol 3 §9.4). */
             cpu->wait_sipi = cpu->index != 0;
             machine_unlock(cpu->machine);

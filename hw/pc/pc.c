@@ -18,8 +18,8 @@
  *                       in virtual-wire mode (LINT0 ExtINT, LINT1 NMI)
  *   HPET (*)            MMIO 0xfed00000; IOAPIC pins 20-23, legacy IRQ 0 / 8
  *
- * (*) userspace models under -accel tcg and qtest only: under KVM the kernel's
- * irqchip models them.
+ * (*) userspace models under -accel tcg, qtest and KVM with kernel-irqchip=off:
+ * otherwise the kernel's irqchip models them (and there is no HPET yet).
  */
 #include "util/osdep.h"
 #include "hw/pc/pc.h"
@@ -427,7 +427,8 @@ static bool pc_irq_init(Machine *m, Error **errp)
  * bring its own (KVM's in-kernel irqchip). */
 static bool pc_userspace_irqchip(Machine *m)
 {
-    return m->cfg.accel && (!strcmp(m->cfg.accel, "tcg") || !strcmp(m->cfg.accel, "qtest"));
+    return m->cfg.accel && (!strcmp(m->cfg.accel, "tcg") || !strcmp(m->cfg.accel, "qtest") ||
+                            (!strcmp(m->cfg.accel, "kvm") && !m->cfg.kernel_irqchip));
 }
 
 bool pc_machine_init(Machine *m, Error **errp)

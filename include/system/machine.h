@@ -78,6 +78,9 @@ typedef struct CPUState {
     bool sipi_pending;
     uint8_t sipi_vector;
     bool wait_sipi;
+    /* An NMI handler runs: further NMIs wait for the next IRET (SDM Vol 3
+     * §6.7.1). Set and cleared by the accelerator's thread. */
+    bool nmi_blocked;
 } CPUState;
 
 struct Machine {

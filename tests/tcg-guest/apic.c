@@ -6,6 +6,8 @@
  *  - self IPI through the ICR, held back in IRR while TPR is as high as its
  *    priority class, ISR set while the handler runs, EOI; ESR on an illegal
  *    vector;
+ *  - an NMI IPI to itself with IF=0, and a second one sent from the NMI
+ *    handler waits for its IRET;
  *  - the APIC timer: one-shot (fires once, current count runs down to 0),
  *    periodic (the period holds against the TSC, stops on a zero count),
  *    TSC-deadline (not before the deadline, a past deadline fires at once,
@@ -75,6 +77,9 @@ static u32 has_deadline;
 u8 ap_stack[4096] __attribute__((aligned(16)));
 
 void isr(u32 vec);
+static void send_ipi(u32 dest, u32 lo);
+static void delay_ms(u32 ms);
+
 void ap_main(void);
 
 static inline u32 lapic_rd(u32 reg)
@@ -146,6 +151,27 @@ void vec_0x40(void), vec_0x41(void), vec_0x42(void), vec_0x43(void), vec_0x50(vo
     vec_0x51(void), vec_0x60(void), vec_0x61(void), vec_0xff(void), vec_0x27(void),
     vec_0x2f(void), vec_0x00(void);
 
+volatile u32 nmi_count, nmi_depth, nmi_max_depth;
+
+/* NMI (vector 2, no EOI). The first one sends itself another NMI and spins:
+ * that one must wait for this handler's IRET (SDM Vol 3 §6.7.1). */
+static void nmi_in_handler(u32 cpu)
+{
+    (void)cpu;
+    nmi_depth++;
+    if (nmi_depth > nmi_max_depth) {
+        nmi_max_depth = nmi_depth;
+    }
+    nmi_count++;
+    if (nmi_count == 1) {
+        send_ipi(0, 0x400);         /* NMI, physical, APIC ID 0 */
+        for (u64 end = rdtsc() + 2 * TSC_PER_MS; rdtsc() < end;) {
+            __asm__ volatile("pause");
+        }
+    }
+    nmi_depth--;
+}
+
 /* Exceptions 0-31, each with its number (those with an error code are not
  * expected at all: their frame would not return, and the run fails anyway). */
 __asm__(".text\n"
@@ -169,6 +195,10 @@ void isr(u32 vec)
         /* APIC spurious vector: no EOI (SDM 10.9); 8259A IRQ 7/15 spurious
          * (a request masked before its INTA, as under firmware): none either. */
         spurious++;
+        return;
+    }
+    if (vec == 0x102) {
+        nmi_in_handler(cpu);
         return;
     }
     if (vec == 0x105) {
@@ -329,6 +359,22 @@ static int check_self_ipi(void)
     delay_ms(1);
     if (lapic_rd(L_ESR) == 0x20 && !illegal_taken) {
         serial_puts("esr send-illegal ok\n");
+    }
+    return 0;
+}
+
+static int check_nmi(void)
+{
+    /* With IF=0: an NMI is not maskable. */
+    send_ipi(0, 0x400);
+    for (u64 end = rdtsc() + 1000 * TSC_PER_MS; nmi_count < 2 && rdtsc() < end;) {
+        __asm__ volatile("pause");
+    }
+    if (nmi_count != 2) {
+        return fail("NMIs taken with IF=0 (want 2)", nmi_count);
+    }
+    if (nmi_max_depth != 1) {
+        return fail("NMI nested inside the NMI handler, depth", nmi_max_depth);
     }
     return 0;
 }
@@ -539,7 +585,7 @@ int main(u32 magic, u32 mbi)
     outb(0x21, 0xff);
     outb(0xa1, 0xff);
 
-    if (check_basics() || check_self_ipi() || check_timer() || check_ap() ||
+    if (check_basics() || check_self_ipi() || check_nmi() || check_timer() || check_ap() ||
         check_ioapic()) {
         return 1;
     }
