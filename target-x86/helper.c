@@ -492,6 +492,67 @@ static void reg_write_masked(CPUX86State *env, int r, uint64_t v, uint64_t m)
 }
 
 /*
+ * REP MOVS / REP STOS forward with 32/64-bit addresses, a page at a time on
+ * host memory: whole elements that fit in the current source and destination
+ * pages go at once. Registers are written after each chunk, so a fault or a
+ * kick between chunks leaves the state the restarted instruction continues
+ * from. Anything else (MMIO, code pages, an element across a page, an
+ * address about to wrap) is left to the element loop of helper_string.
+ */
+static void rep_fast(CPUX86State *env, int kind, uint64_t size, uint64_t am, int seg,
+                     bool code64, uintptr_t ra)
+{
+    uint64_t val = env->regs[R_EAX];
+
+    for (;;) {
+        uint64_t count = env->regs[R_ECX] & am;
+        uint64_t di = env->regs[R_EDI] & am, si = env->regs[R_ESI] & am;
+        uint64_t dlin = seg_linear(env, R_ES, di, code64), n;
+        uint8_t *dst, *src = NULL;
+
+        if (!count) {
+            return;
+        }
+        n = MIN(count, (0x1000 - (dlin & 0xfff)) / size);
+        n = MIN(n, (am - di) / size);               /* no address wrap */
+        if (kind == 0) {
+            uint64_t slin = seg_linear(env, seg, si, code64);
+            n = MIN(n, (0x1000 - (slin & 0xfff)) / size);
+            n = MIN(n, (am - si) / size);
+            if (n == 0 || !(src = x86_host_ptr(env, slin, X86_ACC_READ, ra))) {
+                return;
+            }
+        }
+        if (n == 0 || !(dst = x86_host_ptr(env, dlin, X86_ACC_WRITE, ra))) {
+            return;
+        }
+        if (kind == 0) {
+            uint64_t len = n * size;
+            if (dst <= src || dst >= src + len) {
+                memmove(dst, src, len);
+            } else {
+                for (uint64_t i = 0; i < len; i++) {   /* forward, overlapping */
+                    dst[i] = src[i];
+                }
+            }
+            reg_write_masked(env, R_ESI, si + n * size, am);
+        } else if (size == 1) {
+            memset(dst, (uint8_t)val, n);
+        } else {
+            for (uint64_t i = 0; i < n; i++) {
+                memcpy(dst + i * size, &val, size);     /* little-endian host */
+            }
+        }
+        reg_write_masked(env, R_EDI, di + n * size, am);
+        reg_write_masked(env, R_ECX, count - n, am);
+        if ((count - n) &&
+            __atomic_load_n(&env_cpu(env)->exit_request, __ATOMIC_RELAXED)) {
+            x86_raise(env, EXCP_EXIT, 0, ra);
+        }
+    }
+}
+
+/*
  * kind: 0 MOVS 1 CMPS 2 STOS 3 LODS 4 SCAS 5 INS 6 OUTS.
  * mode: bits 0-1 address size log2, bit 2 REP/REPE, bit 3 REPNE, bit 4 64-bit code.
  * Registers advance after each element, so a fault part-way leaves a state the
@@ -509,6 +570,9 @@ void helper_string(CPUX86State *env, uint64_t kind, uint64_t lg, uint64_t mode,
 
     if (kind >= 5) {
         x86_check_io(env, env->regs[R_EDX] & 0xffff, size, ra);
+    }
+    if (rep && step > 0 && (kind == 0 || kind == 2) && alg >= 2) {
+        rep_fast(env, kind, size, am, seg, code64, ra);
     }
 
     for (;;) {

@@ -111,6 +111,9 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
 __attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err, uintptr_t ra);
 /* Guest virtual memory from C (helpers, interrupt delivery). */
 uint64_t x86_ld(CPUX86State *env, uint64_t addr, int size, uintptr_t ra);
+/* Host pointer for a plain-RAM access to addr (X86_ACC_READ/WRITE), or NULL
+ * (MMIO, ROM, a page holding translated code): bulk string moves. */
+void *x86_host_ptr(CPUX86State *env, uint64_t addr, int acc, uintptr_t ra);
 void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t ra);
 /* The same with an explicit MMU index (0 supervisor, 1 user): descriptor
  * tables, the TSS and a new privilege level's stack are supervisor accesses

@@ -542,6 +542,33 @@ void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t r
     mem_store(env, addr, val, size, cur_mmu(env), ra);
 }
 
+/*
+ * Host address of guest linear address addr for an access of kind acc (read
+ * or write) at the current privilege level, when the page is plain RAM the
+ * access may touch directly: not MMIO or ROM, and for writes not a page with
+ * translated code (those stores must go through store_page). NULL otherwise.
+ * Refills the TLB and raises #PF like any access. For bulk string moves.
+ */
+void *x86_host_ptr(CPUX86State *env, uint64_t addr, int acc, uintptr_t ra)
+{
+    TCGCPU *tc = tcpu(env);
+    int mmu = cur_mmu(env);
+    unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
+    uint64_t vpage = addr & ~0xfffull;
+    TCGTLBEntry *e = &tc->tlb[mmu][idx];
+
+    if (!tlb_entry_hit(e, vpage, acc)) {
+        e = tlb_fill(env, addr, acc, mmu, ra);
+    }
+    if (acc == X86_ACC_WRITE && (e->addr_write & TCG_TLB_FLAG_INVALID)) {
+        e = tlb_fill(env, addr, acc, mmu, ra);      /* D bit just set */
+    }
+    if ((acc == X86_ACC_WRITE ? e->addr_write : e->addr_read) != vpage) {
+        return NULL;
+    }
+    return (void *)(uintptr_t)(addr + e->addend);
+}
+
 uint64_t x86_ld_mmu(CPUX86State *env, uint64_t addr, int size, int mmu, uintptr_t ra)
 {
     return mem_load(env, addr, size, mmu ? 1 : 0, ra);

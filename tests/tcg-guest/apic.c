@@ -50,7 +50,7 @@
 
 #define TRAMP_ADDR      0x8000u
 #define TRAMP_GDTR      0x80f0u     /* copy of crt0's gdt_desc for the AP */
-#define TSC_PER_MS      1000000ull  /* bt86's TSC: 1 GHz on the virtual clock */
+#define TSC_PER_MS      2000000ull  /* bt86's TSC: 2 GHz on the virtual clock (CPUID 15h) */
 
 struct idt_gate {
     u16 off_lo, sel;
