@@ -57,6 +57,7 @@ typedef struct TB {
     bool has_jmp[2];
     uint64_t phys[2];           /* physical pages of the code (phys[1] = -1: one) */
     bool dead;                  /* invalidated, waiting for the next full flush */
+    uint32_t phys_gen;          /* TLB epoch in which phys[] was last confirmed */
 } TB;
 
 /* A physical page holding translated code: which bytes, and by which blocks. */
@@ -84,6 +85,7 @@ struct TCGCPU {
     TCGTLBEntry vtlb[X86_MMU_MODES][X86_VTLB_SIZE];
     uint64_t vtlb_phys[X86_MMU_MODES][X86_VTLB_SIZE];
     unsigned vtlb_next[X86_MMU_MODES];
+    uint32_t tlb_gen;           /* TLB flush epoch (starts at 1; TBs start at 0) */
     int flush_pending;          /* atomic: drop all translations at the next exit */
     int delivering;             /* nested exception depth (double/triple fault) */
     int first_vec;              /* the exception being delivered when another came */
@@ -170,6 +172,7 @@ static void tlb_clear(TCGCPU *tc)
 {
     memset(tc->tlb, 0xff, sizeof(tc->tlb));
     memset(tc->vtlb, 0xff, sizeof(tc->vtlb));
+    tc->tlb_gen++;          /* blocks re-check where their code maps */
 }
 
 void x86_tlb_flush(CPUX86State *env)
@@ -783,11 +786,21 @@ static bool tb_phys_ok(TCGCPU *tc, TB *tb)
     if (!(tc->cpu->env.cr[0] & CR0_PG)) {
         return true;        /* linear == physical; stores are tracked */
     }
+    /* A mapping change only becomes visible through a TLB flush (CR3, INVLPG,
+     * CR0/CR4/EFER writes, SDM Vol 3 §4.10.4): once checked in this flush
+     * epoch, a block stays valid until the next one. */
+    if (tb->phys_gen == tc->tlb_gen) {
+        return true;
+    }
     if (code_phys_page(tc, tb->pc) != tb->phys[0]) {
         return false;
     }
-    return tb->phys[1] == (uint64_t)-1 ||
-           code_phys_page(tc, (tb->pc & ~0xfffull) + 4096) == tb->phys[1];
+    if (tb->phys[1] != (uint64_t)-1 &&
+        code_phys_page(tc, (tb->pc & ~0xfffull) + 4096) != tb->phys[1]) {
+        return false;
+    }
+    tb->phys_gen = tc->tlb_gen;
+    return true;
 }
 
 static TB *tb_find(TCGCPU *tc)
