@@ -50,7 +50,12 @@
 
 #define TRAMP_ADDR      0x8000u
 #define TRAMP_GDTR      0x80f0u     /* copy of crt0's gdt_desc for the AP */
-#define TSC_PER_MS      2000000ull  /* bt86's TSC: 2 GHz on the virtual clock (CPUID 15h) */
+/* TSC ticks per ms: from CPUID leaf 15h (TSC/crystal ratio times the crystal
+ * clock) where the CPU reports it, else taken as 1 GHz. Timing checks are
+ * lower bounds, so a TSC faster than assumed (an oracle's host TSC) only
+ * makes the waits shorter, never a check wrong. */
+static u64 tsc_per_ms = 1000000;
+#define TSC_PER_MS      tsc_per_ms
 
 struct idt_gate {
     u16 off_lo, sel;
@@ -313,6 +318,16 @@ static int check_basics(void)
     /* bt86 offers the TSC-deadline timer (its test expects the line printed
      * below); QEMU's TCG, the oracle, does not. */
     has_deadline = (c >> 24) & 1;
+    a = 0;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    if (a >= 0x15) {
+        a = 0x15;
+        c = 0;
+        __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+        if (a && b && c) {
+            tsc_per_ms = c / 1000 * b / a;     /* kHz = ticks per ms (32-bit math) */
+        }
+    }
     if (lapic_rd(L_ID) >> 24 != 0) {
         return fail("BSP APIC ID", lapic_rd(L_ID));
     }

@@ -14,9 +14,10 @@
  *     is taken as the virtual clock scaled by the tsc-khz property.
  *
  * MMIO: with property map-mmio=true the device maps its xAPIC page at its APIC
- * base (one-CPU machines and tests). With several CPUs every LAPIC lives at the
- * same address, so the board maps one region whose callbacks pick the current
- * vCPU's LAPIC and call lapic_mmio_read/write.
+ * base (the device harness, which has no vCPUs). With vCPUs every LAPIC lives
+ * at the same address, so nothing is mapped there: the accelerator offers each
+ * of a vCPU's accesses to an unmapped page to that vCPU's lapic_mmio_access(),
+ * which claims those inside its own (possibly relocated) page.
  *
  * Both accelerators use the same calls: TCG checks lapic_has_interrupt() at
  * instruction boundaries; KVM with kernel-irqchip=off waits for intr, and when
