@@ -19,12 +19,13 @@
 
 typedef struct OptInfo {
     bool is_const;
+    bool has_copies;        /* some temp may have copy_of == this one */
     int copy_of;            /* temp whose value this one holds, or -1 */
     uint64_t val;
     uint64_t z;             /* bits that may be non-zero (known-zero tracking) */
 } OptInfo;
 
-#define INFO_UNKNOWN ((OptInfo){ false, -1, 0, ~0ULL })
+#define INFO_UNKNOWN ((OptInfo){ false, false, -1, 0, ~0ULL })
 
 typedef struct OptState {
     TCGContext *s;
@@ -70,10 +71,15 @@ static void reset_all(OptState *o)
 /* idx gets a new value: forget what we knew and every copy made of it. */
 static void reset_temp(OptState *o, int idx)
 {
+    /* Only a temp that was copied needs the scan for its copies: most are
+     * never copied, which keeps a block's pass linear. */
+    bool scan = oinfo(o, idx)->has_copies;
     *oinfo(o, idx) = INFO_UNKNOWN;
-    for (int i = 0; i < o->cap; i++) {
-        if (o->info[i].copy_of == idx) {
-            o->info[i].copy_of = -1;
+    if (scan) {
+        for (int i = 0; i < o->cap; i++) {
+            if (o->info[i].copy_of == idx) {
+                o->info[i].copy_of = -1;
+            }
         }
     }
 }
@@ -136,6 +142,7 @@ static void make_mov(OptState *o, TCGOp *op, int ret, int src, bool is64)
         int canon = oinfo(o, src)->copy_of >= 0 ? oinfo(o, src)->copy_of : src;
         if (o->s->temps[canon].kind != TEMP_FIXED) {
             oinfo(o, ret)->copy_of = canon;
+            oinfo(o, canon)->has_copies = true;
         }
         oinfo(o, ret)->z = oinfo(o, src)->z;
     }
