@@ -31,6 +31,7 @@ for arg in $(cat /proc/cmdline); do
 done
 if [ -n "$mode" ]; then
     echo "bt86: cpus $(grep -c ^processor /proc/cpuinfo)"
+    echo "bt86: $(grep -m1 ^flags /proc/cpuinfo)"
     for t in /tests/*; do
         [ -x "$t" ] && "$t"
     done

@@ -116,6 +116,20 @@ def main():
         m = re.search(r'bt86: cpus (\d+)', text)
         check(m is not None and int(m.group(1)) == a.smp,
               '/proc/cpuinfo shows %d CPU(s)' % a.smp, text if not m else m.group(0))
+        # What target-x86/cpuid.c advertises, as Linux names it (docs/cpu-model.md).
+        want = ('fpu de pse tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 clflush '
+                'mmx fxsr sse sse2 ht syscall nx pdpe1gb rdtscp lm constant_tsc '
+                'nonstop_tsc pni ssse3 cx16 sse4_1 sse4_2 movbe popcnt '
+                'tsc_deadline_timer xsave hypervisor lahf_lm abm fsgsbase erms '
+                'rdpid arch_capabilities').split()
+        if a.smp == 1:
+            want.remove('ht')
+        m = re.search(r'bt86: flags\s*:(.*)', text)
+        have = set(m.group(1).split()) if m else set()
+        missing = [f for f in want if f not in have]
+        check(m is not None and not missing,
+              '/proc/cpuinfo flags show what CPUID advertises',
+              'missing: %s\nflags: %s' % (' '.join(missing), ' '.join(sorted(have))))
         if expected is not None:
             got = [l for l in out if re.match(r'^(x87|sse|str|fpmath) ', l)]
             diff = [('host:  ' + e, 'guest: ' + g) for e, g in zip(expected, got) if e != g]
