@@ -40,7 +40,7 @@ if [ -n "$mode" ]; then
     reboot -f
 fi
 echo "Welcome to the bt86 default guest: Debian's kernel with a busybox shell."
-echo "Leave with 'poweroff -f' (or Ctrl-a x)."
+echo "Leave with 'reboot -f' (or Ctrl-a x)."
 exec setsid cttyhack sh -l
 """
 
