@@ -31,6 +31,14 @@ static void pte_set(MemMap *mem, uint64_t addr, uint64_t pte, uint64_t bits, int
 bool x86_mmu_translate(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
                        bool user, uint64_t *paddr, bool *writable, uint32_t *err)
 {
+    bool exec;
+    return x86_mmu_translate_ex(env, mem, vaddr, acc, user, paddr, writable, &exec, err);
+}
+
+bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
+                          bool user, uint64_t *paddr, bool *writable, bool *executable,
+                          uint32_t *err)
+{
     bool is_write = acc == X86_ACC_WRITE, is_fetch = acc == X86_ACC_FETCH;
     bool wp = env->cr[0] & CR0_WP, nxe = env->efer & EFER_NXE;
     bool rw = true, us = true, nx = false;
@@ -44,6 +52,7 @@ bool x86_mmu_translate(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
             *paddr = vaddr;
         }
         *writable = true;
+        *executable = true;
         return true;
     }
 
@@ -134,6 +143,7 @@ found:
     }
     /* Writable in the TLB only once D is set, so the first write walks again. */
     *writable = (rw || (!user && !wp)) && (is_write || (entries[n - 1] & PG_D));
+    *executable = !nx;
     return true;
 
 fault_np:

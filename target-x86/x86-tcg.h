@@ -90,6 +90,12 @@ bool x86_exception_has_error(int vec);
  * fault returns false with the #PF error code in *err (CR2 not yet set). */
 bool x86_mmu_translate(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
                        bool user, uint64_t *paddr, bool *writable, uint32_t *err);
+/* The same, also saying whether the page may be executed (NX clear, or
+ * EFER.NXE off): a TLB entry filled by a data access must not allow fetches
+ * from a no-execute page. */
+bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc,
+                          bool user, uint64_t *paddr, bool *writable, bool *executable,
+                          uint32_t *err);
 
 /* ---- translate.c ---- */
 typedef struct X86TranslateOut {

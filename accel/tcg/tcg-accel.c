@@ -309,7 +309,7 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
     uint64_t vpage = addr & ~0xfffull, paddr;
     unsigned idx = (addr >> 12) & (X86_TLB_SIZE - 1);
     TCGTLBEntry *e = &tc->tlb[mmu][idx];
-    bool writable;
+    bool writable, executable;
 
     /* A non-canonical address in IA-32e mode never translates (#GP(0), raised
      * by tlb_fill). The fast path compares all 64 bits of the tag, so such
@@ -330,7 +330,8 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
             return e;
         }
     }
-    if (!x86_mmu_translate(env, mem, addr, acc, mmu == 1, &paddr, &writable, err)) {
+    if (!x86_mmu_translate_ex(env, mem, addr, acc, mmu == 1, &paddr, &writable,
+                              &executable, err)) {
         return NULL;
     }
     if (e->addr_read != ~0ull || e->addr_write != ~0ull || e->addr_code != ~0ull) {
@@ -352,6 +353,9 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
         e->addr_read = vpage | TCG_TLB_FLAG_MMIO;
         e->addr_code = vpage | TCG_TLB_FLAG_MMIO;
         e->addend = 0;
+    }
+    if (!executable) {
+        e->addr_code = vpage | TCG_TLB_FLAG_INVALID;   /* fetches walk and fault */
     }
     if (!writable) {
         e->addr_write = vpage | TCG_TLB_FLAG_INVALID;
