@@ -467,6 +467,14 @@ void tcg_optimize(TCGContext *s)
                 continue;
             }
             break;
+        case INDEX_op_extract_i64:
+            /* A field at bit 0 of a value with nothing above it: a copy. */
+            if (op->args[2] == 0 &&
+                (z_of(&o, op->args[1]) & ~len_mask(op->args[3])) == 0) {
+                make_mov(&o, op, op->args[0], op->args[1], true);
+                continue;
+            }
+            break;
         case INDEX_op_and_i64: {
             uint64_t m;
             if (arg_const(&o, op->args[2], &m) && (z_of(&o, op->args[1]) & ~m) == 0) {
