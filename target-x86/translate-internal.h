@@ -307,12 +307,16 @@ static inline void gen_lookup_and_goto(DC *d)
 static inline void gen_goto(DC *d, int n, uint64_t eip)
 {
     eip &= eip_mask(d);
-    st_rip(d, eip);
     if (((eip + d->cs_base) & ~0xfffull) != (d->pc_start & ~0xfffull)) {
+        st_rip(d, eip);
         gen_lookup_and_goto(d);
         return;
     }
+    /* rip is stored only on the way out to the loop: a chained successor
+     * does not need it (its own exit paths store theirs, and faults map
+     * back through insn_start). */
     tcg_gen_goto_tb(d->s, n);
+    st_rip(d, eip);
     tcg_gen_exit_tb(d->s, d->tb | n);
 }
 

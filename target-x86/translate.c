@@ -1267,7 +1267,10 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
             break;
         }
     }
+    /* Leaving at the exit check: this block may have been entered through a
+     * chain, which does not store rip, so say where the guest is. */
     gen_set_label(s, l_exit);
+    st_rip(&dc, (pc - cs_base) & eip_mask(&dc));
     tcg_gen_exit_tb(s, 0);
     out->nb_insns = n;
     out->size = lin - pc;
