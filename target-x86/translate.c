@@ -264,23 +264,20 @@ static TCGv_i64 gen_cond(DC *d, int cc)
 static void gen_alu(DC *d, int mnem)
 {
     TCGContext *s = d->s;
-    int size = d->in.ops[0].size, lg = lg_of(size);
-    TCGv_i64 a = ld_op(d, 0), b = ld_op(d, 1), r = tmp(d), cin;
-    TCGv_i64 bm = tmp(d);
+    int size = d->in.ops[0].size, lg = lg_of(size), kind;
+    TCGv_i64 a = ld_op(d, 0), b = ld_op(d, 1), r = tmp(d), cin = { -1 };
+    TCGv_i64 bm = tmp(d), src = bm;
 
     tcg_gen_andi_i64(s, bm, b, lg == 3 ? -1 : (int64_t)((1ull << (8 * size)) - 1));
     switch (mnem) {
     case X86_M_ADD:
         tcg_gen_add_i64(s, r, a, bm);
-        set_cc(d, CC_K_ADD, lg, r, bm);
+        kind = CC_K_ADD;
         break;
     case X86_M_SUB:
     case X86_M_CMP:
         tcg_gen_sub_i64(s, r, a, bm);
-        set_cc(d, CC_K_SUB, lg, r, bm);
-        d->cc_a = a;
-        d->cc_b = bm;
-        d->cc_mark = s->nb_ops;
+        kind = CC_K_SUB;
         break;
     case X86_M_ADC:
     case X86_M_SBB:
@@ -292,25 +289,38 @@ static void gen_alu(DC *d, int mnem)
             tcg_gen_sub_i64(s, r, a, bm);
             tcg_gen_sub_i64(s, r, r, cin);
         }
-        tcg_gen_mov_i64(s, G.cc_src2, cin);
-        set_cc(d, mnem == X86_M_ADC ? CC_K_ADC : CC_K_SBB, lg, r, bm);
+        kind = mnem == X86_M_ADC ? CC_K_ADC : CC_K_SBB;
         break;
     case X86_M_AND:
     case X86_M_TEST:
         tcg_gen_and_i64(s, r, a, bm);
-        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        kind = CC_K_LOGIC;
+        src = (TCGv_i64){ -1 };
         break;
     case X86_M_OR:
         tcg_gen_or_i64(s, r, a, bm);
-        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        kind = CC_K_LOGIC;
+        src = (TCGv_i64){ -1 };
         break;
     default: /* XOR */
         tcg_gen_xor_i64(s, r, a, bm);
-        set_cc(d, CC_K_LOGIC, lg, r, (TCGv_i64){ -1 });
+        kind = CC_K_LOGIC;
+        src = (TCGv_i64){ -1 };
         break;
     }
+    /* The store first: if it faults, the flags are still those from before
+     * the instruction, which a restarted ADC/SBB must read. */
     if (mnem != X86_M_CMP && mnem != X86_M_TEST) {
         st_op(d, 0, r);
+    }
+    if (cin.idx >= 0) {
+        tcg_gen_mov_i64(s, G.cc_src2, cin);
+    }
+    set_cc(d, kind, lg, r, src);
+    if (kind == CC_K_SUB) {
+        d->cc_a = a;
+        d->cc_b = bm;
+        d->cc_mark = s->nb_ops;
     }
 }
 
@@ -321,8 +331,8 @@ static void gen_incdec(DC *d, bool inc)
     TCGv_i64 a = ld_op(d, 0), r = tmp(d);
     TCGv_i64 cf = gen_cond(d, 2);
     tcg_gen_addi_i64(s, r, a, inc ? 1 : -1);
+    st_op(d, 0, r);                 /* before the flags: a fault keeps CF */
     set_cc(d, inc ? CC_K_INC : CC_K_DEC, lg, r, cf);
-    st_op(d, 0, r);
 }
 
 /* SHL/SAL/SHR/SAR by a constant non-zero count, flags lazily (CC_K_SHL..).
@@ -369,8 +379,8 @@ static bool gen_shift_imm(DC *d, int mnem)
         tcg_gen_shli_i64(s, src, a, count - 1);
         kind = CC_K_SHL;
     }
-    set_cc(d, kind, lg, r, src);
     st_op(d, 0, r);
+    set_cc(d, kind, lg, r, src);
     return true;
 }
 
@@ -620,8 +630,8 @@ static bool gen_insn(DC *d)
         a = ld_op(d, 0);
         t = tmp(d);
         tcg_gen_neg_i64(s, t, a);
-        set_cc(d, CC_K_SUB, lg_of(in->ops[0].size), t, a);
         st_op(d, 0, t);
+        set_cc(d, CC_K_SUB, lg_of(in->ops[0].size), t, a);
         return true;
     case X86_M_ROL: case X86_M_ROR: case X86_M_RCL: case X86_M_RCR:
     case X86_M_SHL: case X86_M_SHR: case X86_M_SAL: case X86_M_SAR: {

@@ -131,6 +131,26 @@ int main(u32 magic, u32 mbi)
     check("error code (protection, write)", pf_err, 3);
     check("the store landed after remapping", *(volatile u32 *)(backing + 0x3000), 0x1234);
 
+    /* ADC and INC with a memory destination that faults: the restarted
+     * instruction must see the flags from before it (ADC's carry in, the CF
+     * that INC keeps), not those of the attempt that faulted. */
+    *(volatile u32 *)(backing + 0x3004) = 0x100;
+    pt[3] = ((u32)backing + 3 * 4096) | PTE_P;      /* read-only again */
+    __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+    u32 cf = 0;
+    __asm__ volatile("stc\n\tadcl $0x10, (%1)\n\tsetc %b0"
+                     : "+q"(cf) : "r"(WINDOW + 0x3004) : "memory", "cc");
+    check("faults after the read-only ADC", pf_count, 4);
+    check("ADC restarted with its carry in", *(volatile u32 *)(backing + 0x3004), 0x111);
+    pt[3] = ((u32)backing + 3 * 4096) | PTE_P;
+    __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+    cf = 0;
+    __asm__ volatile("stc\n\tincl (%1)\n\tsetc %b0"
+                     : "+q"(cf) : "r"(WINDOW + 0x3004) : "memory", "cc");
+    check("faults after the read-only INC", pf_count, 5);
+    check("INC restarted", *(volatile u32 *)(backing + 0x3004), 0x112);
+    check("INC kept CF across the fault", cf & 0xff, 1);
+
     /* Two code pages behind one linear address: after the remap (and a CR3
      * reload) the other code must run, not a stale translation of the first. */
     static u8 code[2][4096] __attribute__((aligned(4096)));
