@@ -23,7 +23,7 @@
 #define JC_BITS 12
 #define X86_VTLB_SIZE 8
 /* Host time a vCPU may keep the execution token while another one waits. */
-#define SLICE_US 1000
+#define SLICE_US 200
 
 /*
  * SMP: vCPUs take turns. Each vCPU keeps its thread, TLB, jump cache and block
