@@ -764,6 +764,7 @@ void helper_rdmsr(CPUX86State *env)
     case MSR_TSC_AUX: v = env->tsc_aux; break;
     case MSR_IA32_TSC: v = tsc_now(env); break;
     case MSR_IA32_UCODE_REV: v = 0x100000000ull; break;  /* revision 1 */
+    case 0x179: case 0x17a: v = 0; break;   /* MCG_CAP/MCG_STATUS: no banks */
     case MSR_IA32_ARCH_CAPABILITIES: v = X86_ARCH_CAPABILITIES; break;
     case MSR_MTRRcap: v = 0x508; break;     /* 8 variable, fixed, WC */
     case MSR_MTRRdefType: v = env->mtrr_deftype; break;
@@ -784,6 +785,20 @@ void helper_wrmsr(CPUX86State *env)
 {
     uint32_t idx = env->regs[R_ECX];
     uint64_t v = (env->regs[R_EDX] << 32) | (uint32_t)env->regs[R_EAX];
+
+    /* MSRs holding linear addresses take canonical ones only (SDM Vol 4,
+     * WRMSR: #GP(0)). */
+    switch (idx) {
+    case MSR_FSBASE: case MSR_GSBASE: case MSR_KERNELGSBASE:
+    case MSR_LSTAR: case MSR_CSTAR:
+    case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP:
+        if ((uint64_t)((int64_t)(v << 16) >> 16) != v) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        break;
+    default:
+        break;
+    }
     if (env_cpu(env)->apic && is_apic_msr(idx)) {
         if (!apic_msr(env, idx, true, &v)) {
             x86_raise(env, 13, 0, RA(env));
@@ -815,6 +830,11 @@ void helper_wrmsr(CPUX86State *env)
     case MSR_TSC_AUX: env->tsc_aux = v; break;
     case MSR_IA32_TSC: env->tsc = 0; env->tsc = v - tsc_now(env); break;
     case MSR_IA32_UCODE_REV: break;         /* writing 0 precedes CPUID(1) */
+    case 0x17a:                             /* MCG_STATUS: only 0 (no MCE) */
+        if (v) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        break;
     case MSR_MTRRdefType:
         if (v & ~0xcffull) {
             x86_raise(env, 13, 0, RA(env));
@@ -863,6 +883,16 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         env->cr[3] = v;
         break;
     case 4:
+        /* Bits for features CPUID does not advertise are reserved: #GP(0)
+         * (SDM Vol 3 §2.5): VME, PVI, UMIP, LA57, PCIDE, SMEP, SMAP... */
+        if (v & ~(uint64_t)(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE |
+                            CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE |
+                            CR4_OSXSAVE)) {
+            x86_raise(env, 13, 0, RA(env));
+        }
+        if ((env->efer & EFER_LMA) && !(v & CR4_PAE)) {
+            x86_raise(env, 13, 0, RA(env));     /* PAE cannot go in long mode */
+        }
         env->cr[4] = v;
         break;
     case 8:
