@@ -53,16 +53,57 @@ typedef struct DC {
     TCGv_i64 a0;            /* linear address of the memory operand */
     bool a0_valid;
     int cc_known;           /* cc_op set earlier in this block, or -1 */
+    /* cc_op is kept at translate time and written to env only where
+     * something may read it: helper calls and block exits (cc_sync). A fault
+     * between two such points restores it from the insn_start record
+     * (word 1 = cc_op + 1, 0 when env already holds it). */
+    bool cc_dirty;          /* cc_known not yet stored in env->cc_op */
+    int insn_op;            /* op index of this instruction's insn_start */
+    int cc_slot;            /* op index of a parked "cc_op = value at insn start"
+                             * store, or -1 */
     /* The operands of the last CMP/SUB (zero-extended), usable while no
      * basic block boundary was emitted since op index cc_mark. */
     TCGv_i64 cc_a, cc_b;
     int cc_mark;
 } DC;
 
+/* Make env->cc_op hold the translate-time value (before a helper or an exit). */
+static inline void cc_sync(DC *d)
+{
+    TCGContext *s = d->s;
+    if (d->cc_slot >= 0) {
+        /* The instruction may already have done things that can fault: store
+         * the value it started with at its start, so env is right from there
+         * on and the fault record is no longer needed. */
+        TCGOp *op = &s->ops[d->cc_slot];
+        op->opc = INDEX_op_movi_i32;
+        op->nb_oargs = 1;
+        op->nb_iargs = 0;
+        op->nb_cargs = 1;
+        s->ops[d->insn_op].args[1] = 0;
+        d->cc_slot = -1;
+        if (op->args[1] == (TCGArg)d->cc_known) {
+            d->cc_dirty = false;
+        }
+    }
+    if (d->cc_dirty) {
+        tcg_gen_movi_i32(s, G.cc_op, d->cc_known);
+        d->cc_dirty = false;
+    }
+}
+
+/* This instruction leaves the lazy flags in state cc_op (set at translate time). */
+static inline void cc_set_op(DC *d, int cc_op)
+{
+    d->cc_known = cc_op;
+    d->cc_dirty = true;
+}
+
 static inline void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)
 {
     int args[TCG_MAX_HELPER_ARGS];
     va_list ap;
+    cc_sync(d);
     args[0] = tcg_env(d->s).idx;
     va_start(ap, n);
     for (int i = 1; i < n; i++) {
@@ -315,6 +356,7 @@ static inline void gen_goto(DC *d, int n, uint64_t eip)
     /* rip is stored only on the way out to the loop: a chained successor
      * does not need it (its own exit paths store theirs, and faults map
      * back through insn_start). */
+    cc_sync(d);
     tcg_gen_goto_tb(d->s, n);
     st_rip(d, eip);
     tcg_gen_exit_tb(d->s, d->tb | n);
@@ -333,6 +375,7 @@ static inline void gen_jmp_v(DC *d, TCGv_i64 v)
 /* rip already stored by a helper (far transfers, mode changes). */
 static inline void gen_exit(DC *d)
 {
+    cc_sync(d);
     tcg_gen_exit_tb(d->s, 0);
     d->done = true;
 }

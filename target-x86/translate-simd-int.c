@@ -441,8 +441,7 @@ static void gen_popcnt(DC *d)
     tcg_gen_shli_i64(s, z, z, 6);               /* CC_Z */
     tcg_gen_or_i64(s, f, f, z);
     tcg_gen_st_i64(s, f, offsetof(CPUX86State, rflags));
-    tcg_gen_movi_i32(s, G.cc_op, CC_OP_EFLAGS);
-    d->cc_known = CC_OP_EFLAGS;
+    cc_set_op(d, CC_OP_EFLAGS);
 }
 
 static void gen_crc32(DC *d)

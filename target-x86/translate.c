@@ -96,8 +96,7 @@ static void set_cc(DC *d, int kind, int lg, TCGv_i64 dst, TCGv_i64 src)
     if (src.idx >= 0) {
         tcg_gen_mov_i64(d->s, G.cc_src, src);
     }
-    tcg_gen_movi_i32(d->s, G.cc_op, CC_OP(kind, lg));
-    d->cc_known = CC_OP(kind, lg);
+    cc_set_op(d, CC_OP(kind, lg));
     d->cc_mark = -1;
 }
 
@@ -413,6 +412,7 @@ static void gen_imul2(DC *d, TCGv_i64 a, TCGv_i64 b)
 static void gen_jcc_cmp(DC *d, CCmp *c, uint64_t target)
 {
     TCGLabel *l = gen_new_label(d->s);
+    cc_sync(d);                 /* both ways out leave with env->cc_op right */
     tcg_gen_brcond_i64(d->s, c->c, c->a, c->b, l);
     gen_goto(d, 0, d->next);
     gen_set_label(d->s, l);
@@ -1195,6 +1195,7 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
         .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? 1 : 0,
         .cc_known = -1,
         .cc_mark = -1,
+        .cc_slot = -1,
     };
     X86DecodeMode mode = dc.code64 ? X86_MODE_64
                          : (flags & TBF_CODE16) ? X86_MODE_16 : X86_MODE_32;
@@ -1230,7 +1231,17 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
             x86_fetch_code(env, (lin + got), buf, 1, true);
             len = -X86_DECODE_UD;
         }
-        tcg_gen_insn_start(s, dc.eip, 0, 0);
+        /* While cc_op is only known at translate time, a fault in this
+         * instruction finds it in the record; a parked store (a nop until
+         * cc_sync needs it) can put it in env at the instruction's start. */
+        dc.cc_slot = -1;
+        tcg_gen_insn_start(s, dc.eip, dc.cc_dirty ? dc.cc_known + 1 : 0, 0);
+        dc.insn_op = s->nb_ops - 1;
+        if (dc.cc_dirty) {
+            tcg_gen_movi_i32(s, G.cc_op, dc.cc_known);
+            dc.cc_slot = s->nb_ops - 1;
+            tcg_op_remove(s, &s->ops[dc.cc_slot]);
+        }
         n++;
         dc.a0_valid = false;
         if (len < 0) {

@@ -251,6 +251,10 @@ __attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err
         int i = tcg_search_insn(tb->insns, tb->nb_insns, tb->code, ra);
         if (i >= 0) {
             env->rip = tb->insns[i].data[0];
+            /* The lazy-flags kind the translator had not stored yet. */
+            if (tb->insns[i].data[1]) {
+                env->cc_op = (int)tb->insns[i].data[1] - 1;
+            }
         } else {
             log_mask(LOG_GUEST_ERROR, "tcg: fault pc %#" PRIxPTR " outside its block\n",
                      ra);

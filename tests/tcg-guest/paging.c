@@ -151,6 +151,17 @@ int main(u32 magic, u32 mbi)
     check("INC restarted", *(volatile u32 *)(backing + 0x3004), 0x112);
     check("INC kept CF across the fault", cf & 0xff, 1);
 
+    /* A load that faults right after a CMP: the translator has not stored the
+     * CMP's lazy-flags kind yet (only at helpers and exits), so the fault must
+     * recover it; env still holds POPF's kind. The handler's IRET restores the
+     * pushed EFLAGS: 3 - 5 sets CF, AF and SF only. */
+    u32 fl, x = 3;
+    __asm__ volatile("pushfl\n\tandl $~0x8d5, (%%esp)\n\tpopfl\n\t"
+                     "cmpl $5, %1\n\tmovl (%2), %1\n\tpushfl\n\tpopl %0"
+                     : "=r"(fl), "+r"(x) : "r"(WINDOW + 0x1000) : "memory", "cc");
+    check("faults after the CMP-then-load", pf_count, 6);
+    check("flags of the CMP across the fault", fl & 0x8d5, 0x91);
+
     /* Two code pages behind one linear address: after the remap (and a CR3
      * reload) the other code must run, not a stale translation of the first. */
     static u8 code[2][4096] __attribute__((aligned(4096)));
