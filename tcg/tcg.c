@@ -924,15 +924,19 @@ bool tcg_verify(TCGContext *s, Error **errp)
  * CPU state must be exact there. Ops without side effects whose outputs are
  * all dead are removed here: this is the dead code elimination.
  */
+enum { LIVE_REG = 0, LIVE_DEAD = 1, LIVE_MEM = 2 };
+
 void tcg_liveness(TCGContext *s)
 {
     int nt = s->nb_temps;
-    uint8_t *dead = g_malloc(nt);
+    /* Per temp: LIVE_REG (a later op reads it), LIVE_DEAD, or LIVE_MEM (a
+     * global only a later sync point or the block end needs, in memory). */
+    uint8_t *state = g_malloc(nt);
 
     /* After the last op only the CPU state (globals) matters. */
     for (int i = 0; i < nt; i++) {
         TCGTemp *t = &s->temps[i];
-        dead[i] = t->kind != TEMP_GLOBAL;
+        state[i] = t->kind == TEMP_GLOBAL ? LIVE_MEM : LIVE_DEAD;
     }
     for (int oi = s->nb_ops - 1; oi >= 0; oi--) {
         TCGOp *op = &s->ops[oi];
@@ -945,7 +949,7 @@ void tcg_liveness(TCGContext *s)
             continue;
         }
         if (op->opc == INDEX_op_discard) {
-            dead[op->args[0]] = 1;
+            state[op->args[0]] = LIVE_DEAD;
             tcg_op_remove(s, op);
             continue;
         }
@@ -956,17 +960,23 @@ void tcg_liveness(TCGContext *s)
                    (info->flags & TCG_CALL_MAY_RAISE);
         }
         if (def->flags & TCG_OPF_BB_END) {
-            /* Past an exit nothing but the CPU state (globals) survives. */
+            /* Past an exit nothing but the CPU state (globals) survives. At
+             * a branch or label the backends write globals back to memory
+             * and reload them after, so memory is all they need there too. */
             bool leaves = op->opc == INDEX_op_exit_tb || op->opc == INDEX_op_goto_ptr;
             for (int i = 0; i < nt; i++) {
                 TCGTemp *t = &s->temps[i];
-                dead[i] = !(t->kind == TEMP_GLOBAL || (t->kind == TEMP_LOCAL && !leaves));
+                if (t->kind == TEMP_GLOBAL) {
+                    state[i] = LIVE_MEM;
+                } else {
+                    state[i] = t->kind == TEMP_LOCAL && !leaves ? LIVE_REG : LIVE_DEAD;
+                }
             }
         }
         if (!side) {
             bool all_dead = true;
             for (int i = 0; i < no; i++) {
-                if (!dead[op->args[i]]) {
+                if (state[op->args[i]] != LIVE_DEAD) {
                     all_dead = false;
                 }
             }
@@ -976,12 +986,14 @@ void tcg_liveness(TCGContext *s)
             }
         }
         for (int i = 0; i < no; i++) {
-            if (dead[op->args[i]]) {
+            if (state[op->args[i]] == LIVE_DEAD) {
                 life |= DEAD_ARG(i);
+            } else if (state[op->args[i]] == LIVE_MEM) {
+                life |= SYNC_ARG(i);
             }
-            dead[op->args[i]] = 1;
+            state[op->args[i]] = LIVE_DEAD;
         }
-        /* Sync points: globals must be in memory, so they are read here. */
+        /* Sync points: globals must be in memory here. */
         {
             bool sync = (def->flags & TCG_OPF_GUEST_MEM) != 0;
             if (op->opc == INDEX_op_call) {
@@ -993,24 +1005,25 @@ void tcg_liveness(TCGContext *s)
             }
             if (sync) {
                 for (int i = 0; i < s->nb_globals; i++) {
-                    if (s->temps[i].kind == TEMP_GLOBAL) {
-                        dead[i] = 0;
+                    if (s->temps[i].kind == TEMP_GLOBAL && state[i] == LIVE_DEAD) {
+                        state[i] = LIVE_MEM;
                     }
                 }
             }
         }
+        /* An input is dead only if nothing needs it after, not even memory. */
         for (int i = no; i < no + ni; i++) {
             TCGArg a = op->args[i];
-            if (dead[a]) {
+            if (state[a] == LIVE_DEAD) {
                 life |= DEAD_ARG(i);
             }
         }
         for (int i = no; i < no + ni; i++) {
-            dead[op->args[i]] = 0;
+            state[op->args[i]] = LIVE_REG;
         }
         op->life = life;
     }
-    g_free(dead);
+    g_free(state);
     tcg_ops_compact(s);
 }
 

@@ -129,6 +129,10 @@ typedef struct TCGOp {
 } TCGOp;
 
 #define DEAD_ARG(i) (1u << (i))
+/* Output i is a global that nothing reads before it is written again; only a
+ * later sync point or the block end needs it, in memory: the backend may store
+ * it at once instead of keeping a register for it. */
+#define SYNC_ARG(i) (1u << (24 + (i)))
 
 typedef struct TCGLabel {
     int id;

@@ -1115,6 +1115,8 @@ static void reg_alloc_op(TCGContext *s, const TCGOp *op)
     for (int j = 0; j < no; j++) {
         if (op->life & DEAD_ARG(j)) {
             temp_dead(s, &s->temps[op->args[j]]);
+        } else if (op->life & SYNC_ARG(j)) {
+            temp_save(s, &s->temps[op->args[j]]);   /* only memory needs it */
         }
     }
     b->locked = 0;
@@ -1140,6 +1142,19 @@ static void reg_alloc_mov(TCGContext *s, const TCGOp *op)
         int ireg = temp_load(s, iidx, ALLOC_REGS | RMASK(TCG_AREG0));
         int oreg;
         b->locked = RMASK(ireg);
+        if ((op->life & SYNC_ARG(0)) && to->kind == TEMP_GLOBAL) {
+            /* Only memory needs the global: store it now, keep no copy. */
+            temp_free_reg(s, to);
+            ensure_room(s);
+            out_st(s, is64, ireg, temp_base(to), to->mem_offset);
+            to->val_type = TEMP_VAL_MEM;
+            to->mem_coherent = true;
+            if ((op->life & DEAD_ARG(1)) && ti->kind != TEMP_FIXED) {
+                temp_dead(s, ti);
+            }
+            b->locked = 0;
+            return;
+        }
         if ((op->life & DEAD_ARG(1)) && ti->kind != TEMP_FIXED) {
             temp_dead(s, ti);
             oreg = ireg;
