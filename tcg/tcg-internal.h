@@ -11,6 +11,7 @@
 typedef struct TCGLdstLabel {
     bool is_ld;
     bool is64;
+    bool rmw;               /* load paired with a store: clear TCG_TMP0 after */
     MemOpIdx oi;
     int addr_reg;
     int data_reg;           /* value to store, or destination of a load */

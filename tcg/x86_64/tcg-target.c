@@ -49,6 +49,15 @@ typedef struct X86State {
     uint32_t locked;        /* registers in use by the op being emitted */
     bool overflow;          /* code buffer or frame exhausted */
     bool have_lzcnt;
+    /*
+     * Read-modify-write: a guest load whose address is stored to again by a
+     * later op of the same instruction probes the TLB for writing; its fast
+     * path leaves the host address in TCG_TMP0 (its slow path leaves 0), and
+     * the paired store (op index rmw_st) only tests that.
+     */
+    int cur_op;
+    int rmw_st;
+    bool tmp0_clobbered;    /* TCG_TMP0 was written since the paired load */
 } X86State;
 
 static X86State *be(TCGContext *s)
@@ -338,6 +347,7 @@ static void store_const_to_mem(TCGContext *s, TCGTemp *t)
     } else {
         out_movi(s, true, TCG_TMP0, v);
         out_st(s, true, TCG_TMP0, base, t->mem_offset);
+        be(s)->tmp0_clobbered = true;
     }
 }
 
@@ -1247,9 +1257,80 @@ static void reg_alloc_call(TCGContext *s, const TCGOp *op)
 
 /* ---- Softmmu fast path ------------------------------------------------------------ */
 
+/*
+ * The store that writes back what the qemu_ld at index oi read (same address
+ * temp, size and MMU index), with only simple value ops between (none of them
+ * uses TCG_TMP0 or redefines the address), or -1.
+ */
+static int rmw_pair(TCGContext *s, int oi)
+{
+    const TCGOp *ld = &s->ops[oi];
+    TCGArg addr = ld->args[1];
+    MemOpIdx moi = ld->args[2];
+
+    for (int j = oi + 1; j < s->nb_ops && j < oi + 24; j++) {
+        const TCGOp *op = &s->ops[j];
+        switch (op->opc) {
+        case INDEX_op_nop: case INDEX_op_discard:
+            continue;
+        case INDEX_op_qemu_st_i64: case INDEX_op_qemu_st_i32:
+            if (op->args[1] == addr && (get_memop(op->args[2]) & MO_SIZE) ==
+                (get_memop(moi) & MO_SIZE) && get_mmuidx(op->args[2]) == get_mmuidx(moi)) {
+                return j;
+            }
+            return -1;
+        case INDEX_op_mov_i32: case INDEX_op_mov_i64:
+        case INDEX_op_movi_i32: case INDEX_op_movi_i64:
+        case INDEX_op_add_i32: case INDEX_op_add_i64:
+        case INDEX_op_sub_i32: case INDEX_op_sub_i64:
+        case INDEX_op_and_i32: case INDEX_op_and_i64:
+        case INDEX_op_or_i32: case INDEX_op_or_i64:
+        case INDEX_op_xor_i32: case INDEX_op_xor_i64:
+        case INDEX_op_neg_i32: case INDEX_op_neg_i64:
+        case INDEX_op_not_i32: case INDEX_op_not_i64:
+        case INDEX_op_shl_i32: case INDEX_op_shl_i64:
+        case INDEX_op_shr_i32: case INDEX_op_shr_i64:
+        case INDEX_op_sar_i32: case INDEX_op_sar_i64:
+        case INDEX_op_mul_i32: case INDEX_op_mul_i64:
+        case INDEX_op_ext8s_i64: case INDEX_op_ext8u_i64:
+        case INDEX_op_ext16s_i64: case INDEX_op_ext16u_i64:
+        case INDEX_op_ext32s_i64: case INDEX_op_ext32u_i64:
+            for (int k = 0; k < op->nb_oargs; k++) {
+                if (op->args[k] == addr) {
+                    return -1;
+                }
+            }
+            continue;
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
+
+/* Store data to the host address in TCG_TMP0. */
+static void out_host_st(TCGContext *s, MemOp mo, int data)
+{
+    switch (mo & MO_SIZE) {
+    case MO_8:
+        out_modrm_offset(s, OPC_MOVB_EvGv | P_REXB_R, data, TCG_TMP0, 0);
+        break;
+    case MO_16:
+        out_modrm_offset(s, OPC_MOVL_EvGv | P_DATA16, data, TCG_TMP0, 0);
+        break;
+    case MO_32:
+        out_st(s, false, data, TCG_TMP0, 0);
+        break;
+    default:
+        out_st(s, true, data, TCG_TMP0, 0);
+        break;
+    }
+}
+
 static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool is_ld,
                           bool is64)
 {
+    X86State *b = be(s);
     MemOpIdx oi = op->args[2];
     MemOp mo = get_memop(oi);
     unsigned mmu = get_mmuidx(oi), size = 1u << (mo & MO_SIZE);
@@ -1259,10 +1340,29 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
     TCGLdstLabel l = { .is_ld = is_ld, .is64 = is64, .oi = oi, .addr_reg = addr,
                        .data_reg = data };
 
+    if (d->fast_path && !is_ld && b->rmw_st == b->cur_op && !b->tmp0_clobbered) {
+        /* The paired load checked this page for writing: TCG_TMP0 holds the
+         * host address, or 0 if it took the slow path. */
+        b->rmw_st = -1;
+        out_modrm(s, OPC_TESTL | P_REXW, TCG_TMP0, TCG_TMP0);
+        l.label_ptr = out_jcc_fwd(s, JCC_JE);
+        out_host_st(s, mo, data);
+        l.raddr = s->code_ptr;
+        g_array_append_val(s->ldst_labels, l);
+        return;
+    }
+    b->rmw_st = -1;
     if (d->fast_path && mmu < (unsigned)d->nb_mmu_modes) {
         uint64_t page_mask = ~(((uint64_t)1 << d->page_bits) - 1);
         int cmp_ofs = is_ld ? offsetof(TCGTLBEntry, addr_read)
                             : offsetof(TCGTLBEntry, addr_write);
+        if (is_ld) {
+            b->rmw_st = rmw_pair(s, b->cur_op);
+            if (b->rmw_st >= 0) {
+                cmp_ofs = offsetof(TCGTLBEntry, addr_write);
+                l.rmw = true;
+            }
+        }
 
         /* tmp1 = &table[(addr >> page_bits) & (n - 1)] */
         out_mov(s, true, TCG_TMP1, addr);
@@ -1312,21 +1412,9 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
                 break;
             }
         } else {
-            switch (mo & MO_SIZE) {
-            case MO_8:
-                out_modrm_offset(s, OPC_MOVB_EvGv | P_REXB_R, data, TCG_TMP0, 0);
-                break;
-            case MO_16:
-                out_modrm_offset(s, OPC_MOVL_EvGv | P_DATA16, data, TCG_TMP0, 0);
-                break;
-            case MO_32:
-                out_st(s, false, data, TCG_TMP0, 0);
-                break;
-            default:
-                out_st(s, true, data, TCG_TMP0, 0);
-                break;
-            }
+            out_host_st(s, mo, data);
         }
+        b->tmp0_clobbered = false;
     } else {
         l.label_ptr = out_jcc_fwd(s, -1);
     }
@@ -1376,6 +1464,9 @@ static void out_ldst_slow(TCGContext *s, const TCGLdstLabel *l)
     }
     if (l->is_ld) {
         out_mov(s, l->is64, l->data_reg, TCG_TMP1);
+    }
+    if (l->rmw) {
+        out_arith(s, ARITH_XOR, false, TCG_TMP0, TCG_TMP0);     /* store: slow too */
     }
     out_jmp_to(s, -1, l->raddr);
 }
@@ -1479,9 +1570,11 @@ int tcg_x86_gen_code(TCGContext *s)
         g_array_set_size(l->relocs, 0);
     }
 
+    b->rmw_st = -1;
     for (int oi = 0; oi < s->nb_ops; oi++) {
         const TCGOp *op = &s->ops[oi];
 
+        b->cur_op = oi;
         if (end - s->code_ptr < CODE_MARGIN || b->overflow) {
             return -1;
         }

@@ -71,6 +71,24 @@ int main(u32 magic, u32 mbi)
             }
         }
     }
+    /* Read-modify-write on translated code (INC of the immediate): the load
+     * and the store of one instruction both meet the code page's write
+     * tracking, and the next call must see the new immediate. */
+    for (u32 i = 0; i < 20; i++) {
+        u32 want = 0x22220000 + 19 + 1 + i;
+        u32 *imm = (u32 *)(void *)((u8 *)(void *)patched + 1);
+        __asm__ volatile("incl (%0)" : : "r"(imm) : "memory", "cc");
+        u32 got = patched();
+        if (got != want) {
+            if (failures++ < 12) {
+                serial_puts("FAIL: INC on text returned ");
+                serial_put_hex(got);
+                serial_puts(", want ");
+                serial_put_hex(want);
+                serial_puts("\n");
+            }
+        }
+    }
     if (failures) {
         return 1;
     }
