@@ -7,6 +7,9 @@
  * - algebraic simplification (x+0, x&0, x&-1, x*1, x^x, x-x, shifts by 0...);
  * - known-zero bits: zero extensions and masks of values whose high bits are
  *   already clear become copies (guest 32-bit code is full of them);
+ * - common subexpressions: a value op that repeats an earlier one of the same
+ *   basic block on unchanged inputs becomes a copy of its result (two reads
+ *   of a 32-bit guest register each zero-extend it, for one);
  * - branch folding (brcond/setcond/movcond with a known outcome) and removal
  *   of unreachable ops after an unconditional exit, then of labels nobody
  *   jumps to (which merges basic blocks).
@@ -27,10 +30,24 @@ typedef struct OptInfo {
 
 #define INFO_UNKNOWN ((OptInfo){ false, false, -1, 0, ~0ULL })
 
+/* A value computed earlier in this basic block (common subexpressions). */
+#define CSE_MAX 32
+typedef struct CSEEntry {
+    TCGOpcode opc;
+    int nargs;              /* inputs + constants, after the output */
+    TCGArg args[TCG_MAX_OP_ARGS];
+    uint32_t ver[4];        /* versions of the inputs when it was computed */
+    int out;
+    uint32_t out_ver;       /* the output must still hold it */
+} CSEEntry;
+
 typedef struct OptState {
     TCGContext *s;
     OptInfo *info;
+    uint32_t *ver;          /* per temp: bumped on every new value */
     int cap;
+    CSEEntry cse[CSE_MAX];
+    int cse_n, cse_next;
 } OptState;
 
 static OptInfo *oinfo(OptState *o, int idx)
@@ -38,8 +55,10 @@ static OptInfo *oinfo(OptState *o, int idx)
     if (idx >= o->cap) {
         int ncap = MAX(o->cap * 2, idx + 64);
         o->info = g_renew(OptInfo, o->info, ncap);
+        o->ver = g_renew(uint32_t, o->ver, ncap);
         for (int i = o->cap; i < ncap; i++) {
             o->info[i] = INFO_UNKNOWN;
+            o->ver[i] = 0;
         }
         o->cap = ncap;
     }
@@ -66,6 +85,8 @@ static void reset_all(OptState *o)
     for (int i = 0; i < o->cap; i++) {
         o->info[i] = INFO_UNKNOWN;
     }
+    o->cse_n = 0;
+    o->cse_next = 0;
 }
 
 /* idx gets a new value: forget what we knew and every copy made of it. */
@@ -75,6 +96,7 @@ static void reset_temp(OptState *o, int idx)
      * never copied, which keeps a block's pass linear. */
     bool scan = oinfo(o, idx)->has_copies;
     *oinfo(o, idx) = INFO_UNKNOWN;
+    o->ver[idx]++;
     if (scan) {
         for (int i = 0; i < o->cap; i++) {
             if (o->info[i].copy_of == idx) {
@@ -371,9 +393,44 @@ static void drop_op(OptState *o, TCGOp *op, int *refs)
     tcg_op_remove(o->s, op);
 }
 
+/* An earlier op of this basic block computed the same value: its output. */
+static int cse_find(OptState *o, const TCGOp *op)
+{
+    int no = op->nb_oargs, nargs = op->nb_iargs + op->nb_cargs;
+
+    for (int e = 0; e < o->cse_n; e++) {
+        const CSEEntry *c = &o->cse[e];
+        bool same = c->opc == op->opc && c->nargs == nargs &&
+                    o->ver[c->out] == c->out_ver;
+        for (int k = 0; same && k < nargs; k++) {
+            same = c->args[k] == op->args[no + k] &&
+                   (k >= op->nb_iargs || k >= 4 || o->ver[c->args[k]] == c->ver[k]);
+        }
+        if (same) {
+            return c->out;
+        }
+    }
+    return -1;
+}
+
+static void cse_add(OptState *o, const TCGOp *op, const uint32_t *in_ver)
+{
+    CSEEntry *c = &o->cse[o->cse_next];
+    int no = op->nb_oargs, nargs = op->nb_iargs + op->nb_cargs;
+
+    c->opc = op->opc;
+    c->nargs = nargs;
+    memcpy(c->args, &op->args[no], nargs * sizeof(TCGArg));
+    memcpy(c->ver, in_ver, sizeof(c->ver));
+    c->out = op->args[0];
+    c->out_ver = o->ver[c->out];
+    o->cse_next = (o->cse_next + 1) % CSE_MAX;
+    o->cse_n = MIN(o->cse_n + 1, CSE_MAX);
+}
+
 void tcg_optimize(TCGContext *s)
 {
-    OptState o = { s, NULL, 0 };
+    OptState o = { .s = s };
     bool unreachable = false;
     /*
      * Users of each label, kept current as branches fold away: a label
@@ -526,6 +583,19 @@ void tcg_optimize(TCGContext *s)
         if (no == 1 && ni == 2 && op->nb_cargs == 0 && simplify(&o, op, is64)) {
             continue;
         }
+        /* A pure value op seen before on the same inputs: reuse its result. */
+        bool cse = no == 1 && ni <= 4 && tcg_op_foldable(opc);
+        uint32_t in_ver[4] = { 0 };
+        if (cse) {
+            int prev = cse_find(&o, op);
+            if (prev >= 0 && s->temps[prev].type == s->temps[op->args[0]].type) {
+                make_mov(&o, op, op->args[0], prev, is64);
+                continue;
+            }
+            for (int k = 0; k < ni; k++) {
+                in_ver[k] = o.ver[op->args[no + k]];
+            }
+        }
         /* Outputs get new, unknown values (but perhaps known-zero bits). */
         {
             uint64_t z = no == 1 ? op_z(&o, op) : ~0ULL;
@@ -534,6 +604,15 @@ void tcg_optimize(TCGContext *s)
             }
             if (no == 1) {
                 oinfo(&o, op->args[0])->z = z;
+            }
+        }
+        if (cse) {
+            bool self = false;
+            for (int k = 0; k < ni; k++) {
+                self |= op->args[no + k] == op->args[0];
+            }
+            if (!self) {
+                cse_add(&o, op, in_ver);
             }
         }
         if (opc == INDEX_op_call) {
@@ -552,6 +631,7 @@ void tcg_optimize(TCGContext *s)
         }
     }
     g_free(o.info);
+    g_free(o.ver);
     g_free(refs);
     tcg_ops_compact(s);
 }

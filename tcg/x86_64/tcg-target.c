@@ -820,6 +820,14 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
     case INDEX_op_sextract_i32: case INDEX_op_sextract_i64: {
         unsigned bits = is64 ? 64 : 32, pos = c[0], len = c[1];
         bool sign = opc == INDEX_op_sextract_i32 || opc == INDEX_op_sextract_i64;
+        /* A low byte, word or dword: one movzx/movsx/mov instead of two shifts. */
+        if (pos == 0 && (len == 8 || len == 16 || (len == 32 && is64))) {
+            static const int zx[3] = { OPC_MOVZBL | P_REXB_RM, OPC_MOVZWL, OPC_MOVL_GvEv };
+            int sx[3] = { OPC_MOVSBL | w | P_REXB_RM, OPC_MOVSWL | w, OPC_MOVSLQ };
+            int k = len == 8 ? 0 : len == 16 ? 1 : 2;
+            out_modrm(s, sign ? sx[k] : zx[k], o, R->i[0]);
+            break;
+        }
         out_mov(s, true, o, R->i[0]);
         if (bits - pos - len) {
             out_shifti(s, SHIFT_SHL, is64, o, bits - pos - len);

@@ -28,7 +28,11 @@ typedef struct TestEnv {
     uint32_t g32[NG];
     uint64_t g64[NG];
     uint64_t scratch[8];
-    uint64_t slow_loads, slow_stores, helper_calls;
+    uint64_t slow_stores, helper_calls;
+    /* Not compared for equality: a native load that a store to the same
+     * address follows probes the TLB for writing (one probe for both), so on
+     * a page whose stores go slow it goes slow too. Native >= interp. */
+    uint64_t slow_loads;
     /* Per-run pointers, not compared. */
     uint8_t *mem;
     uintptr_t tlb_mask[2];
@@ -36,7 +40,7 @@ typedef struct TestEnv {
     TCGTLBEntry tlb[2][TLB_N];
 } TestEnv;
 
-#define CMP_SIZE offsetof(TestEnv, mem)
+#define CMP_SIZE offsetof(TestEnv, slow_loads)
 
 /* ---- Fake softmmu --------------------------------------------------------- */
 
@@ -820,7 +824,7 @@ static bool run_one(Backend *nat, Backend *tci, uint64_t seed, bool opt_native,
     r1 = tcg_exec_code(nat->s, &e1, nat->s->gen_code_ptr);
     r2 = tcg_exec_code(tci->s, &e2, tci->s->gen_code_ptr);
     ok = r1 == r2 && memcmp(&e1, &e2, CMP_SIZE) == 0 && memcmp(m1, m2, sizeof(m1)) == 0
-         && ninsn > 0;
+         && e1.slow_loads >= e2.slow_loads && ninsn > 0;
     if (!ok || verbose > 1) {
         fprintf(stderr, "==== seed %" PRIu64 " (optimizer: native %s, interp %s): %s\n",
                 seed, opt_native ? "on" : "off", opt_interp ? "on" : "off",
