@@ -532,6 +532,28 @@ void tcg_optimize(TCGContext *s)
                 continue;
             }
             break;
+        case INDEX_op_deposit_i64:
+            /* Into the low bits of a value with nothing above the field: the
+             * result is the field alone (a zero-extended byte or word). */
+            if (op->args[3] == 0 && (z_of(&o, op->args[1]) & ~len_mask(op->args[4])) == 0) {
+                int len = op->args[4];
+                if ((z_of(&o, op->args[2]) & ~len_mask(len)) == 0) {
+                    make_mov(&o, op, op->args[0], op->args[2], true);
+                    continue;
+                }
+                if (len == 8 || len == 16 || len == 32) {
+                    op->opc = len == 8 ? INDEX_op_ext8u_i64 : len == 16 ? INDEX_op_ext16u_i64
+                                                            : INDEX_op_ext32u_i64;
+                    op->args[1] = op->args[2];
+                    v[0] = v[1];
+                    op->nb_iargs = 1;
+                    op->nb_cargs = 0;
+                    opc = op->opc;
+                    def = &tcg_op_defs[opc];
+                    ni = 1;
+                }
+            }
+            break;
         case INDEX_op_and_i64: {
             uint64_t m;
             if (arg_const(&o, op->args[2], &m) && (z_of(&o, op->args[1]) & ~m) == 0) {

@@ -160,6 +160,23 @@ static void out_modrm_offset(TCGContext *s, int opc, int r, int base, int32_t of
     }
 }
 
+/* lea o, [base + index] (32-bit form zero-extends). rsp is never an operand. */
+static void out_lea_bi(TCGContext *s, bool is64, int o, int base, int index)
+{
+    int rex = (is64 ? 8 : 0) | ((o & 8) >> 1) | ((index & 8) >> 2) | ((base & 8) >> 3);
+    bool disp8 = (base & 7) == 5;       /* rbp/r13 as base need a displacement */
+
+    if (rex) {
+        out8(s, 0x40 | rex);
+    }
+    out8(s, 0x8d);
+    out8(s, (disp8 ? 0x40 : 0x00) | ((o & 7) << 3) | 4);
+    out8(s, ((index & 7) << 3) | (base & 7));
+    if (disp8) {
+        out8(s, 0);
+    }
+}
+
 /* ModRM opcode constants. */
 #define OPC_ARITH_GvEv  0x03        /* add r, r/m; (ext << 3) selects the op */
 #define OPC_ARITH_EvIz  0x81
@@ -583,10 +600,14 @@ static bool op_con(TCGOpcode opc, OpCon *c)
 
     memset(c, 0, sizeof(*c));
     switch (opc) {
-    case INDEX_op_add_i32: case INDEX_op_sub_i32: case INDEX_op_mul_i32:
+    case INDEX_op_add_i32: case INDEX_op_add_i64:
+        /* Three-operand through LEA when the first input stays live. */
+        c->o[0] = r; c->i[0] = r; c->i[1] = ri;
+        return true;
+    case INDEX_op_sub_i32: case INDEX_op_mul_i32:
     case INDEX_op_and_i32: case INDEX_op_or_i32: case INDEX_op_xor_i32:
     case INDEX_op_andc_i32:
-    case INDEX_op_add_i64: case INDEX_op_sub_i64: case INDEX_op_mul_i64:
+    case INDEX_op_sub_i64: case INDEX_op_mul_i64:
     case INDEX_op_and_i64: case INDEX_op_or_i64: case INDEX_op_xor_i64:
     case INDEX_op_andc_i64:
     case INDEX_op_deposit_i32: case INDEX_op_deposit_i64:
@@ -699,6 +720,18 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
 
     switch (opc) {
     case INDEX_op_add_i32: case INDEX_op_add_i64:
+        if (R->ic[1]) {
+            if (o == R->i[0]) {
+                out_arithi(s, ARITH_ADD, is64, o, R->iv[1]);
+            } else {
+                out_modrm_offset(s, OPC_LEA | w, o, R->i[0], (int32_t)R->iv[1]);
+            }
+        } else if (o == R->i[0] || o == R->i[1]) {
+            out_arith(s, ARITH_ADD, is64, o, o == R->i[0] ? R->i[1] : R->i[0]);
+        } else {
+            out_lea_bi(s, is64, o, R->i[0], R->i[1]);
+        }
+        break;
     case INDEX_op_sub_i32: case INDEX_op_sub_i64:
     case INDEX_op_and_i32: case INDEX_op_and_i64:
     case INDEX_op_or_i32: case INDEX_op_or_i64:
@@ -845,6 +878,15 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
         uint64_t mask = field << pos;
         if (!is64) {
             mask = (uint32_t)mask;
+        }
+        /* The low byte or word: a partial register move keeps the rest. */
+        if (pos == 0 && len == 8) {
+            out_modrm(s, OPC_MOVB_EvGv | P_REXB_R | P_REXB_RM, R->i[1], o);
+            break;
+        }
+        if (pos == 0 && len == 16) {
+            out_modrm(s, OPC_MOVL_EvGv | P_DATA16, R->i[1], o);
+            break;
         }
         /* tmp0 = (b << (bits-len)) >> (bits-len-pos): the field in place. */
         out_mov(s, true, TCG_TMP0, R->i[1]);

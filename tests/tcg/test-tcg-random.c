@@ -331,6 +331,21 @@ static TCGv_i64 gen_addr(Gen *g, unsigned size)
     return a;
 }
 
+
+/* A bit field: often the low byte, word or dword, or bits 8-15 (the shapes
+ * x86 partial registers make, which the backends special-case). */
+static void rfield(Gen *g, unsigned bits, unsigned *pos, unsigned *len)
+{
+    static const unsigned lens[3] = { 8, 16, 32 };
+    if (rn(&g->r, 4) == 0) {
+        *pos = rn(&g->r, 4) == 0 ? 8 : 0;
+        *len = *pos ? 8 : lens[rn(&g->r, bits == 64 ? 3 : 2)];
+        return;
+    }
+    *pos = rn(&g->r, bits);
+    *len = 1 + rn(&g->r, bits - *pos);
+}
+
 static void gen_op32(Gen *g)
 {
     TCGContext *s = g->s;
@@ -368,17 +383,20 @@ static void gen_op32(Gen *g)
     case 19: tcg_gen_movcond_i32(s, rcond(g), dst32(g), src32(g), src32(g), src32(g),
                                  src32(g)); break;
     case 20: {
-        unsigned pos = rn(&g->r, 32), len = 1 + rn(&g->r, 32 - pos);
+        unsigned pos, len;
+        rfield(g, 32, &pos, &len);
         tcg_gen_deposit_i32(s, dst32(g), src32(g), src32(g), pos, len);
         break;
     }
     case 21: {
-        unsigned pos = rn(&g->r, 32), len = 1 + rn(&g->r, 32 - pos);
+        unsigned pos, len;
+        rfield(g, 32, &pos, &len);
         tcg_gen_extract_i32(s, dst32(g), src32(g), pos, len);
         break;
     }
     case 22: {
-        unsigned pos = rn(&g->r, 32), len = 1 + rn(&g->r, 32 - pos);
+        unsigned pos, len;
+        rfield(g, 32, &pos, &len);
         tcg_gen_sextract_i32(s, dst32(g), src32(g), pos, len);
         break;
     }
@@ -501,17 +519,20 @@ static void gen_op64(Gen *g)
     case 21: tcg_gen_movcond_i64(s, rcond(g), dst64(g), src64(g), src64(g), src64(g),
                                  src64(g)); break;
     case 22: {
-        unsigned pos = rn(&g->r, 64), len = 1 + rn(&g->r, 64 - pos);
+        unsigned pos, len;
+        rfield(g, 64, &pos, &len);
         tcg_gen_deposit_i64(s, dst64(g), src64(g), src64(g), pos, len);
         break;
     }
     case 23: {
-        unsigned pos = rn(&g->r, 64), len = 1 + rn(&g->r, 64 - pos);
+        unsigned pos, len;
+        rfield(g, 64, &pos, &len);
         tcg_gen_extract_i64(s, dst64(g), src64(g), pos, len);
         break;
     }
     case 24: {
-        unsigned pos = rn(&g->r, 64), len = 1 + rn(&g->r, 64 - pos);
+        unsigned pos, len;
+        rfield(g, 64, &pos, &len);
         tcg_gen_sextract_i64(s, dst64(g), src64(g), pos, len);
         break;
     }
