@@ -742,7 +742,9 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
                 : (opc == INDEX_op_or_i32 || opc == INDEX_op_or_i64) ? ARITH_OR
                 : ARITH_XOR;
         if (R->ic[1]) {
-            out_arithi(s, ext, is64, o, R->iv[1]);
+            /* and with a mask of the low 32 bits: 32-bit form, as wide imm. */
+            bool narrow = ext == ARITH_AND && R->iv[1] == (uint32_t)R->iv[1];
+            out_arithi(s, ext, is64 && !narrow, o, R->iv[1]);
         } else {
             out_arith(s, ext, is64, o, R->i[1]);
         }
@@ -1020,6 +1022,9 @@ static bool const_ok(TCGOpcode opc, bool is64, uint64_t v)
         opc == INDEX_op_ctz_i32 || opc == INDEX_op_ctz_i64) {
         return true;
     }
+    if (opc == INDEX_op_and_i64 && v == (uint32_t)v) {
+        return true;                /* the 32-bit form clears the high half */
+    }
     return !is64 || (int64_t)v == (int32_t)v;
 }
 
@@ -1180,6 +1185,50 @@ static void reg_alloc_op(TCGContext *s, const TCGOp *op)
         }
     }
     b->locked = 0;
+}
+
+/*
+ * An extension of a global that is only in memory: one extending load
+ * (movzx/movsx/mov r32 from env) instead of loading the register and then
+ * extending it. The global stays in memory. False if it does not apply.
+ */
+static bool reg_alloc_ext_mem(TCGContext *s, const TCGOp *op)
+{
+    X86State *b = be(s);
+    TCGTemp *ti = &s->temps[op->args[1]], *to = &s->temps[op->args[0]];
+    int opc, reg;
+
+    if (ti->kind != TEMP_GLOBAL || ti->val_type != TEMP_VAL_MEM || to == ti ||
+        (op->life & SYNC_ARG(0))) {
+        return false;
+    }
+    switch (op->opc) {
+    case INDEX_op_ext8u_i64: opc = OPC_MOVZBL; break;
+    case INDEX_op_ext8s_i64: opc = OPC_MOVSBL | P_REXW; break;
+    case INDEX_op_ext16u_i64: opc = OPC_MOVZWL; break;
+    case INDEX_op_ext16s_i64: opc = OPC_MOVSWL | P_REXW; break;
+    case INDEX_op_ext32u_i64: opc = OPC_MOVL_GvEv; break;
+    case INDEX_op_ext32s_i64: opc = OPC_MOVSLQ; break;
+    default:
+        return false;
+    }
+    b->locked = 0;
+    reg = reg_alloc(s, ALLOC_REGS, 0);
+    out_modrm_offset(s, opc, reg, temp_base(ti), ti->mem_offset);
+    if (op->life & DEAD_ARG(1)) {
+        temp_dead(s, ti);
+    }
+    if (to->val_type == TEMP_VAL_REG) {
+        b->reg_to_temp[to->reg] = -1;
+    }
+    b->reg_to_temp[reg] = op->args[0];
+    to->val_type = TEMP_VAL_REG;
+    to->reg = reg;
+    to->mem_coherent = false;
+    if (op->life & DEAD_ARG(0)) {
+        temp_dead(s, to);
+    }
+    return true;
 }
 
 static void reg_alloc_mov(TCGContext *s, const TCGOp *op)
@@ -1669,6 +1718,32 @@ int tcg_x86_gen_code(TCGContext *s)
             }
             break;
         }
+        case INDEX_op_ld_i32: {
+            /* "ld t, env+ofs; brcond t, 0" with t dying there (the exit
+             * request check that starts every block): cmp mem, 0; jcc. */
+            const TCGOp *nx = oi + 1 < s->nb_ops ? &s->ops[oi + 1] : NULL;
+            TCGTemp *zero = nx ? &s->temps[nx->args[1]] : NULL;
+            if (nx && nx->opc == INDEX_op_brcond_i32 && nx->args[0] == op->args[0] &&
+                (nx->life & DEAD_ARG(0)) && zero->kind == TEMP_CONST && zero->val == 0 &&
+                (nx->args[2] == TCG_COND_NE || nx->args[2] == TCG_COND_EQ) &&
+                (int64_t)op->args[1] == (int32_t)op->args[1]) {
+                TCGLabel *l = s->labels[nx->args[3]];
+                int jcc = tcg_cond_to_jcc[nx->args[2]];
+                save_globals(s, true);
+                out_modrm_offset(s, OPC_ARITH_EvIb, ARITH_CMP, TCG_AREG0, op->args[1]);
+                out8(s, 0);
+                if (l->has_value) {
+                    out_jmp_to(s, jcc, start + l->value);
+                } else {
+                    uint8_t *f = out_jcc_fwd(s, jcc);
+                    g_array_append_val(l->relocs, f);
+                }
+                oi++;
+                break;
+            }
+            reg_alloc_op(s, op);
+            break;
+        }
         case INDEX_op_brcond_i32: case INDEX_op_brcond_i64: {
             TCGLabel *l = s->labels[op->args[3]];
             bool is64 = op->opc == INDEX_op_brcond_i64;
@@ -1731,6 +1806,13 @@ int tcg_x86_gen_code(TCGContext *s)
             out_modrm(s, OPC_GRP5, EXT5_JMPN_Ev, r);
             break;
         }
+        case INDEX_op_ext8u_i64: case INDEX_op_ext8s_i64:
+        case INDEX_op_ext16u_i64: case INDEX_op_ext16s_i64:
+        case INDEX_op_ext32u_i64: case INDEX_op_ext32s_i64:
+            if (!reg_alloc_ext_mem(s, op)) {
+                reg_alloc_op(s, op);
+            }
+            break;
         default:
             reg_alloc_op(s, op);
             break;
