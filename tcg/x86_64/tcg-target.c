@@ -691,6 +691,9 @@ typedef struct OpRegs {
     int i[4];
     bool ic[4];             /* input is an inline constant */
     uint64_t iv[4];
+    bool im;                /* input 1 is a global read from memory: mbase+mofs */
+    int mbase;
+    intptr_t mofs;
 } OpRegs;
 
 static void out_setcond_flags(TCGContext *s, bool is64, int a, const OpRegs *R, int bi)
@@ -720,7 +723,12 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
 
     switch (opc) {
     case INDEX_op_add_i32: case INDEX_op_add_i64:
-        if (R->ic[1]) {
+        if (R->im) {
+            if (o != R->i[0]) {
+                out_mov(s, true, o, R->i[0]);
+            }
+            out_modrm_offset(s, (ARITH_ADD << 3) | OPC_ARITH_GvEv | w, o, R->mbase, R->mofs);
+        } else if (R->ic[1]) {
             if (o == R->i[0]) {
                 out_arithi(s, ARITH_ADD, is64, o, R->iv[1]);
             } else {
@@ -741,7 +749,9 @@ static void emit_op(TCGContext *s, const TCGOp *op, const OpRegs *R)
                 : (opc == INDEX_op_and_i32 || opc == INDEX_op_and_i64) ? ARITH_AND
                 : (opc == INDEX_op_or_i32 || opc == INDEX_op_or_i64) ? ARITH_OR
                 : ARITH_XOR;
-        if (R->ic[1]) {
+        if (R->im) {
+            out_modrm_offset(s, (ext << 3) | OPC_ARITH_GvEv | w, o, R->mbase, R->mofs);
+        } else if (R->ic[1]) {
             /* and with a mask of the low 32 bits: 32-bit form, as wide imm. */
             bool narrow = ext == ARITH_AND && R->iv[1] == (uint32_t)R->iv[1];
             out_arithi(s, ext, is64 && !narrow, o, R->iv[1]);
@@ -1028,6 +1038,21 @@ static bool const_ok(TCGOpcode opc, bool is64, uint64_t v)
     return !is64 || (int64_t)v == (int32_t)v;
 }
 
+/* Ops whose second input may be a memory operand (OpRegs.im). */
+static bool alu_mem_ok(TCGOpcode opc)
+{
+    switch (opc) {
+    case INDEX_op_add_i32: case INDEX_op_add_i64:
+    case INDEX_op_sub_i32: case INDEX_op_sub_i64:
+    case INDEX_op_and_i32: case INDEX_op_and_i64:
+    case INDEX_op_or_i32: case INDEX_op_or_i64:
+    case INDEX_op_xor_i32: case INDEX_op_xor_i64:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Generic constraint-driven allocation for one op, then emission. */
 static void reg_alloc_op(TCGContext *s, const TCGOp *op)
 {
@@ -1081,6 +1106,15 @@ static void reg_alloc_op(TCGContext *s, const TCGOp *op)
             const_ok(op->opc, is64, t->val)) {
             R.ic[i] = true;
             R.iv[i] = t->val;
+            continue;
+        }
+        /* The second operand of an ALU op, a global only in memory: use it
+         * there ("add r, [env+ofs]") rather than load it first. */
+        if (i == 1 && ac->imm && t->kind == TEMP_GLOBAL && t->val_type == TEMP_VAL_MEM &&
+            alu_mem_ok(op->opc) && op->args[no] != op->args[no + 1]) {
+            R.im = true;
+            R.mbase = temp_base(t);
+            R.mofs = t->mem_offset;
             continue;
         }
         if (ac->alias >= 0) {
@@ -1753,9 +1787,15 @@ int tcg_x86_gen_code(TCGContext *s)
             TCGTemp *tb = &s->temps[op->args[1]];
 
             memset(&R, 0, sizeof(R));
+            TCGTemp *ta = &s->temps[op->args[0]];
+            /* A global still in memory is compared there (cmp [env+ofs], b). */
+            bool amem = ta->kind == TEMP_GLOBAL && ta->val_type == TEMP_VAL_MEM &&
+                        op->args[0] != op->args[1];
             b->locked = 0;
-            a = temp_load(s, op->args[0], ALLOC_REGS);
-            b->locked |= RMASK(a);
+            a = amem ? -1 : temp_load(s, op->args[0], ALLOC_REGS);
+            if (!amem) {
+                b->locked |= RMASK(a);
+            }
             if (tb->val_type == TEMP_VAL_CONST && const_ok(op->opc, is64, tb->val)) {
                 R.ic[1] = true;
                 R.iv[1] = tb->val;
@@ -1773,7 +1813,22 @@ int tcg_x86_gen_code(TCGContext *s)
                 g_array_append_val(l->relocs, f);
                 break;
             }
-            out_setcond_flags(s, is64, a, &R, 1);
+            if (amem) {
+                int w = rexw(is64);
+                if (!R.ic[1]) {
+                    out_modrm_offset(s, 0x39 | w, R.i[1], temp_base(ta), ta->mem_offset);
+                } else if ((int64_t)R.iv[1] == (int8_t)R.iv[1]) {
+                    out_modrm_offset(s, OPC_ARITH_EvIb | w, ARITH_CMP, temp_base(ta),
+                                     ta->mem_offset);
+                    out8(s, R.iv[1]);
+                } else {
+                    out_modrm_offset(s, OPC_ARITH_EvIz | w, ARITH_CMP, temp_base(ta),
+                                     ta->mem_offset);
+                    out32(s, R.iv[1]);
+                }
+            } else {
+                out_setcond_flags(s, is64, a, &R, 1);
+            }
             if (l->has_value) {
                 out_jmp_to(s, tcg_cond_to_jcc[cond], start + l->value);
             } else {
