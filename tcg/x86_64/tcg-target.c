@@ -160,6 +160,19 @@ static void out_modrm_offset(TCGContext *s, int opc, int r, int base, int32_t of
     }
 }
 
+/* opc r, [base + index] (index is never rsp: it is not allocated). */
+static void out_modrm_bi(TCGContext *s, int opc, int r, int base, int index)
+{
+    bool disp8 = (base & 7) == 5;       /* rbp/r13 as base need a displacement */
+
+    out_opc(s, opc, r, base, index);
+    out8(s, (disp8 ? 0x44 : 0x04) | ((r & 7) << 3));
+    out8(s, ((index & 7) << 3) | (base & 7));
+    if (disp8) {
+        out8(s, 0);
+    }
+}
+
 /* lea o, [base + index] (32-bit form zero-extends). rsp is never an operand. */
 static void out_lea_bi(TCGContext *s, bool is64, int o, int base, int index)
 {
@@ -1441,23 +1454,22 @@ static int rmw_pair(TCGContext *s, int oi)
     return -1;
 }
 
-/* Store data to the host address in TCG_TMP0. */
-static void out_host_st(TCGContext *s, MemOp mo, int data)
+/* opc r, [TCG_TMP0] or, with index >= 0, [TCG_TMP0 + index]. */
+static void out_host_mem(TCGContext *s, int opc, int r, int index)
 {
-    switch (mo & MO_SIZE) {
-    case MO_8:
-        out_modrm_offset(s, OPC_MOVB_EvGv | P_REXB_R, data, TCG_TMP0, 0);
-        break;
-    case MO_16:
-        out_modrm_offset(s, OPC_MOVL_EvGv | P_DATA16, data, TCG_TMP0, 0);
-        break;
-    case MO_32:
-        out_st(s, false, data, TCG_TMP0, 0);
-        break;
-    default:
-        out_st(s, true, data, TCG_TMP0, 0);
-        break;
+    if (index < 0) {
+        out_modrm_offset(s, opc, r, TCG_TMP0, 0);
+    } else {
+        out_modrm_bi(s, opc, r, TCG_TMP0, index);
     }
+}
+
+/* Store data to the host address TCG_TMP0 (+ index). */
+static void out_host_st(TCGContext *s, MemOp mo, int data, int index)
+{
+    static const int opc[4] = { OPC_MOVB_EvGv | P_REXB_R, OPC_MOVL_EvGv | P_DATA16,
+                                OPC_MOVL_EvGv, OPC_MOVL_EvGv | P_REXW };
+    out_host_mem(s, opc[mo & MO_SIZE], data, index);
 }
 
 static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool is_ld,
@@ -1479,7 +1491,7 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
         b->rmw_st = -1;
         out_modrm(s, OPC_TESTL | P_REXW, TCG_TMP0, TCG_TMP0);
         l.label_ptr = out_jcc_fwd(s, JCC_JE);
-        out_host_st(s, mo, data);
+        out_host_st(s, mo, data, -1);
         l.raddr = s->code_ptr;
         g_array_append_val(s->ldst_labels, l);
         return;
@@ -1515,37 +1527,27 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
                          TCG_TMP1, cmp_ofs);
         l.label_ptr = out_jcc_fwd(s, JCC_JNE);
         out_ld(s, true, TCG_TMP0, TCG_TMP1, offsetof(TCGTLBEntry, addend));
-        out_arith(s, ARITH_ADD, true, TCG_TMP0, addr);
+        /* The access adds the guest address in its addressing mode; a load
+         * paired with a store materializes the host address for it. */
+        int index = addr;
+        if (l.rmw) {
+            out_arith(s, ARITH_ADD, true, TCG_TMP0, addr);
+            index = -1;
+        }
         if (is_ld) {
+            int opc;
             switch (mo) {
-            case MO_UB:
-                out_modrm_offset(s, OPC_MOVZBL, data, TCG_TMP0, 0);
-                break;
-            case MO_SB:
-                out_modrm_offset(s, OPC_MOVSBL | rexw(is64), data, TCG_TMP0, 0);
-                break;
-            case MO_UW:
-                out_modrm_offset(s, OPC_MOVZWL, data, TCG_TMP0, 0);
-                break;
-            case MO_SW:
-                out_modrm_offset(s, OPC_MOVSWL | rexw(is64), data, TCG_TMP0, 0);
-                break;
-            case MO_UL:
-                out_ld(s, false, data, TCG_TMP0, 0);
-                break;
-            case MO_SL:
-                if (is64) {
-                    out_modrm_offset(s, OPC_MOVSLQ, data, TCG_TMP0, 0);
-                } else {
-                    out_ld(s, false, data, TCG_TMP0, 0);
-                }
-                break;
-            default:
-                out_ld(s, true, data, TCG_TMP0, 0);
-                break;
+            case MO_UB: opc = OPC_MOVZBL; break;
+            case MO_SB: opc = OPC_MOVSBL | rexw(is64); break;
+            case MO_UW: opc = OPC_MOVZWL; break;
+            case MO_SW: opc = OPC_MOVSWL | rexw(is64); break;
+            case MO_UL: opc = OPC_MOVL_GvEv; break;
+            case MO_SL: opc = is64 ? OPC_MOVSLQ : OPC_MOVL_GvEv; break;
+            default: opc = OPC_MOVL_GvEv | P_REXW; break;
             }
+            out_host_mem(s, opc, data, index);
         } else {
-            out_host_st(s, mo, data);
+            out_host_st(s, mo, data, index);
         }
         b->tmp0_clobbered = false;
     } else {
