@@ -596,7 +596,12 @@ void tcg_optimize(TCGContext *s)
         }
         if (is_commutative(opc)) {
             uint64_t dummy;
-            if (arg_const(&o, op->args[1], &dummy) && !arg_const(&o, op->args[2], &dummy)) {
+            bool g1 = s->temps[op->args[1]].kind == TEMP_GLOBAL;
+            bool g2 = s->temps[op->args[2]].kind == TEMP_GLOBAL;
+            /* Constants second (inline immediates), then globals second (a
+             * backend may read them from memory in place). */
+            if ((arg_const(&o, op->args[1], &dummy) && !arg_const(&o, op->args[2], &dummy)) ||
+                (g1 && !g2 && !arg_const(&o, op->args[2], &dummy))) {
                 TCGArg t = op->args[1];
                 op->args[1] = op->args[2];
                 op->args[2] = t;
