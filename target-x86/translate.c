@@ -413,10 +413,19 @@ static void gen_jcc_cmp(DC *d, CCmp *c, uint64_t target)
 {
     TCGLabel *l = gen_new_label(d->s);
     cc_sync(d);                 /* both ways out leave with env->cc_op right */
-    tcg_gen_brcond_i64(d->s, c->c, c->a, c->b, l);
-    gen_goto(d, 0, d->next);
-    gen_set_label(d->s, l);
-    gen_goto(d, 1, target);
+    if (target <= d->eip) {
+        /* A loop's backward branch is usually taken: make that the path
+         * that falls through to its chained jump (one host branch, not two). */
+        tcg_gen_brcond_i64(d->s, tcg_invert_cond(c->c), c->a, c->b, l);
+        gen_goto(d, 1, target);
+        gen_set_label(d->s, l);
+        gen_goto(d, 0, d->next);
+    } else {
+        tcg_gen_brcond_i64(d->s, c->c, c->a, c->b, l);
+        gen_goto(d, 0, d->next);
+        gen_set_label(d->s, l);
+        gen_goto(d, 1, target);
+    }
     d->done = true;
 }
 
