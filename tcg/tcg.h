@@ -225,6 +225,7 @@ typedef struct TCGTLBDesc {
     int page_bits;                          /* 12 on x86 */
     int nb_mmu_modes;
     intptr_t mask_ofs[TCG_MAX_MMU_MODES];   /* env offset of the mask */
+    uint32_t fixed_mask;    /* nonzero: the mask never changes (an immediate) */
     intptr_t table_ofs[TCG_MAX_MMU_MODES];  /* env offset of the table pointer */
     TCGLoadHelper load;
     TCGStoreHelper store;

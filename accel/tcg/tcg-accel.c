@@ -1201,6 +1201,7 @@ static bool tcg_cpu_init(CPUState *cpu, Error **errp)
         .fast_path = true,
         .page_bits = 12,
         .nb_mmu_modes = X86_MMU_MODES,
+        .fixed_mask = (X86_TLB_SIZE - 1) << TCG_TLB_ENTRY_BITS,
         .mask_ofs = { offsetof(CPUX86State, tcg_tlb_mask[0]),
                       offsetof(CPUX86State, tcg_tlb_mask[1]) },
         .table_ofs = { offsetof(CPUX86State, tcg_tlb_table[0]),

@@ -1512,8 +1512,12 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
         /* tmp1 = &table[(addr >> page_bits) & (n - 1)] */
         out_mov(s, true, TCG_TMP1, addr);
         out_shifti(s, SHIFT_SHR, true, TCG_TMP1, d->page_bits - TCG_TLB_ENTRY_BITS);
-        out_modrm_offset(s, (ARITH_AND << 3) | OPC_ARITH_GvEv | P_REXW, TCG_TMP1,
-                         TCG_AREG0, d->mask_ofs[mmu]);
+        if (d->fixed_mask) {
+            out_arithi(s, ARITH_AND, false, TCG_TMP1, d->fixed_mask);  /* zero-extends */
+        } else {
+            out_modrm_offset(s, (ARITH_AND << 3) | OPC_ARITH_GvEv | P_REXW, TCG_TMP1,
+                             TCG_AREG0, d->mask_ofs[mmu]);
+        }
         out_modrm_offset(s, (ARITH_ADD << 3) | OPC_ARITH_GvEv | P_REXW, TCG_TMP1,
                          TCG_AREG0, d->table_ofs[mmu]);
         /* tmp0 = page of the last byte: a page-crossing access misses. */
