@@ -993,6 +993,11 @@ uint32_t x86_tb_flags(CPUX86State *env)
     return f;
 }
 
+void helper_pause(CPUX86State *env)
+{
+    x86_tcg_pause(env);
+}
+
 void helper_hlt(CPUX86State *env)
 {
     x86_halt(env);

@@ -73,6 +73,8 @@ const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q)
 const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
+static const TCGHelperInfo hi_pause =
+    TCG_HELPER_INFO(helper_pause, TCG_CALL_NO_READ_GLOBALS | TCG_CALL_NO_WRITE_GLOBALS, V, P);
 static const TCGHelperInfo hi_bt = TCG_HELPER_INFO(helper_bt, 0, Q, P, Q, Q, Q);
 static const TCGHelperInfo hi_bsf = TCG_HELPER_INFO(helper_bsf, 0, Q, P, Q, Q, Q, Q);
 static const TCGHelperInfo hi_shld =
@@ -856,7 +858,16 @@ static bool gen_insn(DC *d)
     case X86_M_SCAS: gen_string(d, 4); return true;
     case X86_M_INS: gen_string(d, 5); return true;
     case X86_M_OUTS: gen_string(d, 6); return true;
-    case X86_M_NOP: case X86_M_PAUSE: case X86_M_LFENCE: case X86_M_MFENCE:
+    case X86_M_PAUSE:
+        /* A spin-wait hint: with vCPUs taking turns, the one spinning gives
+         * the token to a waiting one (which is likely what it waits for). */
+        if (x86_tcg_multi_vcpu(d->env)) {
+            call(d, &hi_pause, -1, 1);
+            gen_goto(d, 0, d->next);
+            d->done = true;
+        }
+        return true;
+    case X86_M_NOP: case X86_M_LFENCE: case X86_M_MFENCE:
     case X86_M_SFENCE: case X86_M_PREFETCH: case X86_M_PREFETCHW:
     case X86_M_PREFETCHNTA: case X86_M_PREFETCHT0: case X86_M_PREFETCHT1:
     case X86_M_PREFETCHT2: case X86_M_WBINVD: case X86_M_INVD:

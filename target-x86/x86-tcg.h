@@ -136,6 +136,10 @@ size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
 void x86_tlb_flush(CPUX86State *env);
 /* HLT: park until kicked. */
 __attribute__((noreturn)) void x86_halt(CPUX86State *env);
+/* More than one vCPU takes turns on the execution token. */
+bool x86_tcg_multi_vcpu(CPUX86State *env);
+/* PAUSE: if another vCPU waits for the token, leave at the next block start. */
+void x86_tcg_pause(CPUX86State *env);
 TCGContext *x86_tcg_ctx(CPUX86State *env);
 
 #endif

@@ -50,17 +50,22 @@ typedef struct OptState {
     int cse_n, cse_next;
 } OptState;
 
-static OptInfo *oinfo(OptState *o, int idx)
+static void __attribute__((noinline)) oinfo_grow(OptState *o, int idx)
 {
-    if (idx >= o->cap) {
-        int ncap = MAX(o->cap * 2, idx + 64);
-        o->info = g_renew(OptInfo, o->info, ncap);
-        o->ver = g_renew(uint32_t, o->ver, ncap);
-        for (int i = o->cap; i < ncap; i++) {
-            o->info[i] = INFO_UNKNOWN;
-            o->ver[i] = 0;
-        }
-        o->cap = ncap;
+    int ncap = MAX(o->cap * 2, idx + 64);
+    o->info = g_renew(OptInfo, o->info, ncap);
+    o->ver = g_renew(uint32_t, o->ver, ncap);
+    for (int i = o->cap; i < ncap; i++) {
+        o->info[i] = INFO_UNKNOWN;
+        o->ver[i] = 0;
+    }
+    o->cap = ncap;
+}
+
+static inline OptInfo *oinfo(OptState *o, int idx)
+{
+    if (__builtin_expect(idx >= o->cap, 0)) {
+        oinfo_grow(o, idx);
     }
     return &o->info[idx];
 }

@@ -266,6 +266,22 @@ __attribute__((noreturn)) void x86_raise(CPUX86State *env, int vec, uint32_t err
     siglongjmp(tc->jb, 1);
 }
 
+bool x86_tcg_multi_vcpu(CPUX86State *env)
+{
+    return tcpu(env)->sched->ncpus > 1;
+}
+
+void x86_tcg_pause(CPUX86State *env)
+{
+    TCGSched *sc = tcpu(env)->sched;
+    /* A ticket beyond the one being served: someone waits (read without
+     * the lock: a stale answer only delays or hastens one hand-over). */
+    if (__atomic_load_n(&sc->next_ticket, __ATOMIC_RELAXED) >
+        __atomic_load_n(&sc->serving, __ATOMIC_RELAXED) + 1) {
+        __atomic_store_n(&env_cpu(env)->exit_request, 1, __ATOMIC_RELEASE);
+    }
+}
+
 __attribute__((noreturn)) void x86_halt(CPUX86State *env)
 {
     env_cpu(env)->halted = true;

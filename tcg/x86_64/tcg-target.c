@@ -57,6 +57,8 @@ typedef struct X86State {
      */
     int cur_op;
     int rmw_st;
+    int locals[32];         /* indexes of TEMP_LOCAL temps of this block */
+    int nb_locals;          /* -1: more than fit, scan every temp */
     bool tmp0_clobbered;    /* TCG_TMP0 was written since the paired load */
 } X86State;
 
@@ -565,14 +567,36 @@ static int temp_load(TCGContext *s, int idx, uint32_t allowed)
 /* Write back every global (and local, at block boundaries) and free regs. */
 static void save_globals(TCGContext *s, bool locals_too)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
-        TCGTemp *t = &s->temps[i];
-        if (t->kind == TEMP_GLOBAL || (locals_too && t->kind == TEMP_LOCAL)) {
+    for (int i = 0; i < s->nb_globals; i++) {
+        if (s->temps[i].kind == TEMP_GLOBAL) {
+            temp_save(s, &s->temps[i]);
+        }
+    }
+    if (!locals_too) {
+        return;
+    }
+    /* Locals go to their frame slot; of the rest only temps in registers
+     * need anything: normal temps die, constants just free the register. */
+    if (be(s)->nb_locals < 0) {
+        for (int i = s->nb_globals; i < s->nb_temps; i++) {
+            if (s->temps[i].kind == TEMP_LOCAL) {
+                temp_save(s, &s->temps[i]);
+            }
+        }
+    }
+    for (int k = 0; k < be(s)->nb_locals; k++) {
+        temp_save(s, &s->temps[be(s)->locals[k]]);
+    }
+    for (int r = 0; r < 16; r++) {
+        int ti = be(s)->reg_to_temp[r];
+        if (ti < 0) {
+            continue;
+        }
+        TCGTemp *t = &s->temps[ti];
+        if (t->kind == TEMP_CONST) {
             temp_save(s, t);
-        } else if (locals_too && t->kind == TEMP_NORMAL) {
+        } else if (t->kind == TEMP_NORMAL) {
             temp_dead(s, t);
-        } else if (locals_too && t->kind == TEMP_CONST) {
-            temp_save(s, t);
         }
     }
 }
@@ -1681,8 +1705,16 @@ int tcg_x86_gen_code(TCGContext *s)
     for (int r = 0; r < 16; r++) {
         b->reg_to_temp[r] = -1;
     }
+    b->nb_locals = 0;
     for (int i = 0; i < s->nb_temps; i++) {
         TCGTemp *t = &s->temps[i];
+        if (t->kind == TEMP_LOCAL && b->nb_locals >= 0) {
+            if (b->nb_locals < (int)ARRAY_SIZE(b->locals)) {
+                b->locals[b->nb_locals++] = i;
+            } else {
+                b->nb_locals = -1;
+            }
+        }
         switch (t->kind) {
         case TEMP_GLOBAL:
             t->val_type = TEMP_VAL_MEM;
