@@ -156,8 +156,8 @@ void helper_sse_op(CPUX86State *env, uint64_t op, uint64_t dst, uint64_t src,
         /* Two int32 from an MMX register or m64: the same conversion as
          * CVTDQ2PS/PD on the low lanes (zero lanes convert exactly). */
         X86XmmReg *d = env_at(env, dst);
-        if (op == SSE_MMX_CVTPI2PS || !imm) {
-            mmx_enter(env);             /* CVTPI2PD from memory: no transition */
+        if (!imm) {
+            mmx_enter(env);             /* from m64: no transition (SDM CVTPI2PS/PD) */
         }
         fr.d = *d;
         memcpy(&fr.s.q[0], env_at(env, src), 8);

@@ -9,7 +9,7 @@
  * memchr, strcmp, memcpy) spend their time in. Everything else is one call of
  * helper_simd_op() (simd-helper.c) with env offsets as operands.
  *
- * MMX state (SDM Vol 1 §9.5): every MMX instruction but EMMS sets the x87 TOP
+ * MMX state (SDM Vol 1 §9.5): every MMX instruction sets the x87 TOP
  * to 0 and all tags valid; a written MMX register gets exponent bits FFFFH;
  * EMMS empties the tag word.
  */
@@ -574,6 +574,9 @@ bool x86_gen_simd_int(DC *d)
         return true;
     }
     if (mnem == X86_M_EMMS) {
+        /* Tags empty, and TOP 0 as after any MMX instruction (SDM Vol 1
+         * Table 9-3; the host CPU agrees in tests/diff --fp). */
+        mmx_enter(d);
         tcg_gen_st16_i64(d->s, cst(d, 0xffff), offsetof(CPUX86State, fptag));
         return true;
     }

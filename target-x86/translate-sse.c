@@ -262,7 +262,7 @@ static void gen_arith(DC *d, int op)
 {
     intptr_t so = src_off(d, 1);
     uint64_t imm = imm8(d);
-    if (op == SSE_MMX_CVTPI2PD) {
+    if (op == SSE_MMX_CVTPI2PD || op == SSE_MMX_CVTPI2PS) {
         imm = op_is_mem(d, 1);      /* no x87 -> MMX transition from memory */
     }
     call(d, &hi_sse_op, -1, 5, cst(d, op), cst(d, reg_off(d, 0)), cst(d, so),

@@ -11,6 +11,8 @@
  *   F <index> <vector>                         (an exception the host did not take)
  *   U <vector> <vector>                        (the directed rewritten-#UD check)
  *   S <index>                                  (skipped: CPUID lacks a feature)
+ *   P <index> <DIFF_FX_SIZE bytes as hex>      (x87/SSE cases: the FXSAVE image
+ *                                               differs where it is compared)
  *   DIFF END <cases> <mismatches>
  * With the trace bit set it also prints "C <index>" before each case, which
  * finds the case that takes the guest down.
@@ -111,6 +113,58 @@ static u32 cpu_features(void)
     return f;
 }
 
+static u32 rd16(const volatile u8 *p)
+{
+    return p[0] | (u32)p[1] << 8;
+}
+
+/* Does the FXSAVE image after an x87/SSE case differ from the host's where
+ * diff.h says it is compared? */
+static int fx_differs(const DiffFpCase *fc, const volatile u8 *got)
+{
+    const u8 *want = fc->fx_out;
+    if (rd16(got) != rd16(want) || ((rd16(got + 2) ^ rd16(want + 2)) & fc->fsw_mask) ||
+        got[4] != want[4]) {
+        return 1;
+    }
+    for (int i = 24; i < 28; i++) {             /* MXCSR */
+        if (got[i] != want[i]) {
+            return 1;
+        }
+    }
+    u32 top = (rd16(want + 2) >> 11) & 7;
+    for (u32 j = 0; j < 8; j++) {
+        if (!((want[4] >> ((top + j) & 7)) & 1)) {
+            continue;                           /* empty: its contents are stale */
+        }
+        for (u32 b = 0; b < 10; b++) {
+            if (got[32 + 16 * j + b] != want[32 + 16 * j + b]) {
+                return 1;
+            }
+        }
+    }
+    for (u32 b = 0; b < 16 * fc->nxmm && b < 256; b++) {
+        if (got[160 + b] != want[160 + b]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* x87 and SSE usable: CR0.MP, NE set, EM, TS clear; CR4.OSFXSR, OSXMMEXCPT
+ * (SDM Vol 3 §13.1.3). */
+static void enable_fpu(void)
+{
+    u32 cr;
+    __asm__ volatile("movl %%cr0, %0" : "=r"(cr));
+    cr = (cr | 0x2 | 0x20) & ~(0x4u | 0x8u);
+    __asm__ volatile("movl %0, %%cr0" : : "r"(cr));
+    __asm__ volatile("movl %%cr4, %0" : "=r"(cr));
+    cr |= 0x600;
+    __asm__ volatile("movl %0, %%cr4" : : "r"(cr));
+    __asm__ volatile("fninit");
+}
+
 int main(u32 magic, u32 mbi)
 {
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
@@ -125,9 +179,10 @@ int main(u32 magic, u32 mbi)
     const u32 *mod = (const u32 *)info[6];
     const DiffHeader *h = (const DiffHeader *)mod[0];
     u32 mod_len = mod[1] - mod[0];
-    if (mod_len < sizeof(*h) || h->magic != DIFF_MAGIC ||
-        h->case_size != sizeof(DiffCase) ||
-        (u64)h->ncases * sizeof(DiffCase) > mod_len - sizeof(*h) ||
+    int fp = (h->mode & DIFF_MODE_FP) != 0;
+    u32 csize = fp ? sizeof(DiffFpCase) : sizeof(DiffCase);
+    if (mod_len < sizeof(*h) || h->magic != DIFF_MAGIC || h->case_size != csize ||
+        (u64)h->ncases * csize > mod_len - sizeof(*h) ||
         h->prologue_len > DIFF_MAX_GLUE || h->epilogue_len > DIFF_MAX_GLUE) {
         serial_puts("diff: bad case file\n");
         return 1;
@@ -138,8 +193,13 @@ int main(u32 magic, u32 mbi)
         diff_enter_ia32e();
     }
     load_idt(mode);
+    enable_fpu();
+    volatile u8 *fx_in = (volatile u8 *)DIFF_FX_IN;
+    volatile u8 *fx_out = (volatile u8 *)DIFF_FX_OUT;
+    /* A sane image for the directed check below (FCW 037Fh, MXCSR 1F80h). */
+    __asm__ volatile("fxsave (%0)" : : "r"(DIFF_FX_IN) : "memory");
     volatile u32 *fault = (volatile u32 *)DIFF_FAULT;
-    const DiffCase *cases = (const DiffCase *)(h + 1);
+    const u8 *case_base = (const u8 *)(h + 1);
     volatile u8 *code = (volatile u8 *)DIFF_CODE;
     volatile u8 *mem = (volatile u8 *)DIFF_MEM;
     volatile u64 *st_in = (volatile u64 *)DIFF_STATE_IN;
@@ -181,7 +241,8 @@ int main(u32 magic, u32 mbi)
     u32 feat = cpu_features();
     u32 first = h->first;
     for (u32 n = first; n < h->ncases; n++) {
-        const DiffCase *c = &cases[n];
+        const DiffCase *c = (const DiffCase *)(case_base + n * csize);
+        const DiffFpCase *fc = (const DiffFpCase *)c;
         if (c->code_len > DIFF_MAX_CODE) {
             serial_puts("diff: bad case length\n");
             return 1;
@@ -202,6 +263,12 @@ int main(u32 magic, u32 mbi)
             st_out[i] = 0;
         }
         copy(mem, c->mem_in, DIFF_MEM_SIZE);
+        if (fp) {
+            copy(fx_in, fc->fx_in, DIFF_FX_SIZE);
+            for (int i = 0; i < DIFF_FX_SIZE; i++) {
+                fx_out[i] = 0;
+            }
+        }
         copy(code + h->prologue_len, c->code, c->code_len);
         copy(code + h->prologue_len + c->code_len, h->epilogue, h->epilogue_len);
         *fault = ~0u;
@@ -236,6 +303,21 @@ int main(u32 magic, u32 mbi)
         for (int i = 0; i < DIFF_MEM_SIZE; i++) {
             if (mem[i] != c->mem_out[i]) {
                 mem_bad = 1;
+            }
+        }
+        if (fp && fx_differs(fc, fx_out)) {
+            static const char hex[] = "0123456789abcdef";
+            serial_puts("P ");
+            put_dec(n);
+            serial_puts(" ");
+            for (int i = 0; i < DIFF_FX_SIZE; i++) {
+                serial_putc(hex[fx_out[i] >> 4]);
+                serial_putc(hex[fx_out[i] & 15]);
+            }
+            serial_puts("\n");
+            if (!reg_bad && !mem_bad) {
+                bad++;
+                continue;
             }
         }
         if (!reg_bad && !mem_bad) {

@@ -20,11 +20,13 @@
 #define IN(i)  (DIFF_STATE_IN + 8 * (i))
 #define OUT(i) (DIFF_STATE_OUT + 8 * (i))
 
-    .section .rodata
-    .code64
-    .globl diff_prologue64, diff_prologue64_end
-diff_prologue64:
+    /* FXRSTOR/FXSAVE (no REX.W: the 32-bit pointer format, the same image
+     * in both modes; the pointers are not compared) around x87/SSE cases. */
+    .macro PRO64 fx
     movq %rsp, DIFF_SAVED_SP
+    .if \fx
+    fxrstor DIFF_FX_IN
+    .endif
     movl $IN(16), %esp
     popfq
     movq IN(0), %rax
@@ -43,10 +45,9 @@ diff_prologue64:
     movq IN(14), %r14
     movq IN(15), %r15
     movq IN(4), %rsp
-diff_prologue64_end:
+    .endm
 
-    .globl diff_epilogue64, diff_epilogue64_end
-diff_epilogue64:
+    .macro EPI64 fx
     movq %rax, OUT(0)
     movq %rcx, OUT(1)
     movq %rdx, OUT(2)
@@ -63,17 +64,21 @@ diff_epilogue64:
     movq %r13, OUT(13)
     movq %r14, OUT(14)
     movq %r15, OUT(15)
+    .if \fx
+    fxsave DIFF_FX_OUT
+    .endif
     movl $OUT(17), %esp
     pushfq
     movq DIFF_SAVED_SP, %rsp
     cld
     ret
-diff_epilogue64_end:
+    .endm
 
-    .code32
-    .globl diff_prologue32, diff_prologue32_end
-diff_prologue32:
+    .macro PRO32 fx
     movl %esp, DIFF_SAVED_SP
+    .if \fx
+    fxrstor DIFF_FX_IN
+    .endif
     movl $IN(16), %esp
     popfl
     movl IN(0), %eax
@@ -84,10 +89,9 @@ diff_prologue32:
     movl IN(6), %esi
     movl IN(7), %edi
     movl IN(4), %esp
-diff_prologue32_end:
+    .endm
 
-    .globl diff_epilogue32, diff_epilogue32_end
-diff_epilogue32:
+    .macro EPI32 fx
     movl %eax, OUT(0)
     movl %ecx, OUT(1)
     movl %edx, OUT(2)
@@ -96,12 +100,48 @@ diff_epilogue32:
     movl %ebp, OUT(5)
     movl %esi, OUT(6)
     movl %edi, OUT(7)
+    .if \fx
+    fxsave DIFF_FX_OUT
+    .endif
     movl $(OUT(16) + 4), %esp
     pushfl
     movl DIFF_SAVED_SP, %esp
     cld
     ret
+    .endm
+
+    .section .rodata
+    .code64
+    .globl diff_prologue64, diff_prologue64_end, diff_epilogue64, diff_epilogue64_end
+diff_prologue64:
+    PRO64 0
+diff_prologue64_end:
+diff_epilogue64:
+    EPI64 0
+diff_epilogue64_end:
+    .globl diff_prologue64fp, diff_prologue64fp_end, diff_epilogue64fp, diff_epilogue64fp_end
+diff_prologue64fp:
+    PRO64 1
+diff_prologue64fp_end:
+diff_epilogue64fp:
+    EPI64 1
+diff_epilogue64fp_end:
+
+    .code32
+    .globl diff_prologue32, diff_prologue32_end, diff_epilogue32, diff_epilogue32_end
+diff_prologue32:
+    PRO32 0
+diff_prologue32_end:
+diff_epilogue32:
+    EPI32 0
 diff_epilogue32_end:
+    .globl diff_prologue32fp, diff_prologue32fp_end, diff_epilogue32fp, diff_epilogue32fp_end
+diff_prologue32fp:
+    PRO32 1
+diff_prologue32fp_end:
+diff_epilogue32fp:
+    EPI32 1
+diff_epilogue32fp_end:
 
     .code64
     .globl diff_stub64, diff_stub64_end

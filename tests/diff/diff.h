@@ -27,6 +27,8 @@
 #define DIFF_SAVED64    (DIFF_DATA + 0x608) /* host: 64-bit RSP around the lcall */
 #define DIFF_FARPTR     (DIFF_DATA + 0x610) /* host: m16:32 of the 32-bit trampoline */
 #define DIFF_FAULT      (DIFF_DATA + 0x620) /* guest: vector of a fault, or ~0 */
+#define DIFF_FX_IN      (DIFF_DATA + 0x800) /* x87/SSE cases: FXRSTOR image loaded */
+#define DIFF_FX_OUT     (DIFF_DATA + 0xa00) /* x87/SSE cases: FXSAVE image stored */
 #define DIFF_LOWSTACK   (DIFF_DATA + 0xff0) /* host: stack of the 32-bit excursion */
 
 #define DIFF_NREGS      17                  /* RAX..R15, RFLAGS */
@@ -41,6 +43,8 @@
 #define DIFF_FEAT_BMI1   4u             /* CPUID.(7,0):EBX[3], TZCNT */
 
 #define DIFF_MAGIC      0x46464944u         /* "DIFF" */
+#define DIFF_MODE_FP    0x200u              /* header.mode: DiffFpCase cases */
+#define DIFF_FX_SIZE    512                 /* FXSAVE image (SDM Vol 1 §10.5.1) */
 
 /* Arithmetic flags and DF: what the cases set up and what is compared. */
 #define DIFF_CF 0x0001u
@@ -89,7 +93,25 @@ typedef struct DiffCase {
     diff_u8 code[DIFF_MAX_CODE];
 } DiffCase;
 
+/*
+ * An x87/MMX/SSE case: the integer case plus the FXSAVE images before and
+ * after (the prologue FXRSTORs DIFF_FX_IN, the epilogue FXSAVEs DIFF_FX_OUT).
+ * Compared: FCW, FSW under fsw_mask, the abridged tag byte, MXCSR, the 80 bits
+ * of every ST register the host's tags say is in use, and XMM0..nxmm-1. Not
+ * compared: FOP, FIP/FCS, FDP/FDS (the last x87 instruction's pointers, set
+ * differently by AMD and Intel and not modelled), MXCSR_MASK.
+ */
+typedef struct DiffFpCase {
+    DiffCase c;
+    diff_u32 fsw_mask;
+    diff_u32 nxmm;
+    diff_u8 fx_in[DIFF_FX_SIZE];
+    diff_u8 fx_out[DIFF_FX_SIZE];
+} DiffFpCase;
+
 _Static_assert(sizeof(DiffHeader) == 32 + 2 * DIFF_MAX_GLUE, "header layout");
+_Static_assert(sizeof(DiffFpCase) == sizeof(DiffCase) + 8 + 2 * DIFF_FX_SIZE,
+               "fp case layout");
 _Static_assert(sizeof(DiffCase) == 16 + 2 * 8 * DIFF_NREGS + 2 * DIFF_MEM_SIZE
                + DIFF_MAX_CODE, "case layout");
 #endif

@@ -6,8 +6,12 @@
  * bare-metal guest diff-guest.elf, which compares its results with the host's
  * under per-case masks of the flags and registers the SDM leaves undefined.
  *
- *   test-diff --bt86 PATH --guest diff-guest.elf --mode 64|32
+ *   test-diff --bt86 PATH --guest diff-guest.elf --mode 64|32 [--fp]
  *             [--backend native --backend interp] [--cases N] [--seed S] [--tap]
+ *
+ * --fp: x87, MMX and SSE..SSE4.2 instructions instead (diff-fp-insns.c); each
+ * case also starts from an FXSAVE image, and the image after it is compared
+ * (FCW, FSW, tags, MXCSR, the ST registers in use, the XMM registers).
  *
  * Directed cases (diff_make_directed: the boundary values of every size,
  * crossed, for the ALU forms and the shifts by CL) come first; --cases counts
@@ -20,6 +24,7 @@
  * (ten times more when BT86_QUICK is unset, as for the other randomized suites).
  */
 #include "diff-gen.h"
+#include "diff-fp.h"
 
 #include <capstone/capstone.h>
 #include <errno.h>
@@ -36,12 +41,17 @@
 #include <unistd.h>
 
 #define QUICK_CASES 3000
+#define QUICK_FP_CASES 12000
 #define MAX_REPORT 40
 
 extern const uint8_t diff_prologue64[], diff_prologue64_end[];
 extern const uint8_t diff_epilogue64[], diff_epilogue64_end[];
 extern const uint8_t diff_prologue32[], diff_prologue32_end[];
 extern const uint8_t diff_epilogue32[], diff_epilogue32_end[];
+extern const uint8_t diff_prologue64fp[], diff_prologue64fp_end[];
+extern const uint8_t diff_epilogue64fp[], diff_epilogue64fp_end[];
+extern const uint8_t diff_prologue32fp[], diff_prologue32fp_end[];
+extern const uint8_t diff_epilogue32fp[], diff_epilogue32fp_end[];
 extern const uint8_t diff_stub64[], diff_stub64_end[];
 extern const uint8_t diff_tramp32[], diff_tramp32_end[];
 void diff_call64(void);
@@ -70,6 +80,7 @@ static const KnownFail *known_fail(int mode, const char *name)
 
 typedef struct Host {
     int mode;
+    bool fp;                    /* --fp: x87/MMX/SSE templates */
     bool amd;                   /* AuthenticAMD: see DYN_CMPXCHG in diff-insns.c */
     const uint8_t *pro, *epi;
     int pro_len, epi_len;
@@ -85,22 +96,50 @@ static void fault_handler(int sig)
     siglongjmp(fault_jmp, 1);
 }
 
+/* The template family in use: integer (diff-insns.c) or x87/SSE (--fp). */
+static bool g_fp;
+
+static int tmpl_count(void)
+{
+    return g_fp ? diff_fp_ntmpls() : diff_ntmpls();
+}
+
+static const char *tmpl_name(int t)
+{
+    return g_fp ? diff_fp_tmpl_name(t) : diff_tmpl_name(t);
+}
+
+static bool tmpl_in_mode(int t, int mode)
+{
+    return g_fp ? diff_fp_tmpl_in_mode(t, mode) : diff_tmpl_in_mode(t, mode);
+}
+
+static unsigned tmpl_feat(int t)
+{
+    return g_fp ? 0 : diff_tmpl_feat(t);
+}
+
 static void host_init(Host *h, int mode)
 {
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
     h->amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;   /* AuthenticAMD */
     h->mode = mode;
+    h->fp = g_fp;
     if (mode == 64) {
-        h->pro = diff_prologue64;
-        h->pro_len = (int)(diff_prologue64_end - diff_prologue64);
-        h->epi = diff_epilogue64;
-        h->epi_len = (int)(diff_epilogue64_end - diff_epilogue64);
+        h->pro = g_fp ? diff_prologue64fp : diff_prologue64;
+        h->pro_len = (int)(g_fp ? diff_prologue64fp_end - diff_prologue64fp
+                                : diff_prologue64_end - diff_prologue64);
+        h->epi = g_fp ? diff_epilogue64fp : diff_epilogue64;
+        h->epi_len = (int)(g_fp ? diff_epilogue64fp_end - diff_epilogue64fp
+                                : diff_epilogue64_end - diff_epilogue64);
     } else {
-        h->pro = diff_prologue32;
-        h->pro_len = (int)(diff_prologue32_end - diff_prologue32);
-        h->epi = diff_epilogue32;
-        h->epi_len = (int)(diff_epilogue32_end - diff_epilogue32);
+        h->pro = g_fp ? diff_prologue32fp : diff_prologue32;
+        h->pro_len = (int)(g_fp ? diff_prologue32fp_end - diff_prologue32fp
+                                : diff_prologue32_end - diff_prologue32);
+        h->epi = g_fp ? diff_epilogue32fp : diff_epilogue32;
+        h->epi_len = (int)(g_fp ? diff_epilogue32fp_end - diff_epilogue32fp
+                                : diff_epilogue32_end - diff_epilogue32);
     }
     h->code = mmap((void *)(uintptr_t)DIFF_CODE, DIFF_CODE_SIZE,
                    PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -133,9 +172,18 @@ static void host_init(Host *h, int mode)
 
 /* Run code[0..len) between prologue and epilogue on the host CPU. False if it
  * faulted (the case is then not used). */
-static bool host_run(Host *h, const uint8_t *code, int len, const uint64_t *in,
-                     const uint8_t *mem_in, uint64_t *out, uint8_t *mem_out)
+static bool host_run_fx(Host *h, const uint8_t *code, int len, const uint64_t *in,
+                        const uint8_t *mem_in, uint64_t *out, uint8_t *mem_out,
+                        const uint8_t *fx_in, uint8_t *fx_out)
 {
+    /* The case loads its own x87/SSE state: keep this process's around it. */
+    static uint8_t host_fx[DIFF_FX_SIZE] __attribute__((aligned(16)));
+    bool ok = false;
+    if (fx_in) {
+        memcpy(h->data + (DIFF_FX_IN - DIFF_DATA), fx_in, DIFF_FX_SIZE);
+        memset(h->data + (DIFF_FX_OUT - DIFF_DATA), 0, DIFF_FX_SIZE);
+    }
+    __asm__ volatile("fxsave64 %0" : "=m"(host_fx));
     memcpy(h->code, h->pro, h->pro_len);
     memcpy(h->code + h->pro_len, code, len);
     memcpy(h->code + h->pro_len + len, h->epi, h->epi_len);
@@ -145,7 +193,7 @@ static bool host_run(Host *h, const uint8_t *code, int len, const uint64_t *in,
     fault_sig = 0;
     if (sigsetjmp(fault_jmp, 1)) {
         __asm__ volatile("cld");
-        return false;
+        goto out;
     }
     if (h->mode == 64) {
         diff_call64();
@@ -154,7 +202,28 @@ static bool host_run(Host *h, const uint8_t *code, int len, const uint64_t *in,
     }
     memcpy(out, h->data + (DIFF_STATE_OUT - DIFF_DATA), 8 * DIFF_NREGS);
     memcpy(mem_out, h->data, DIFF_MEM_SIZE);
-    return true;
+    if (fx_out) {
+        memcpy(fx_out, h->data + (DIFF_FX_OUT - DIFF_DATA), DIFF_FX_SIZE);
+    }
+    ok = true;
+out:
+    __asm__ volatile("fxrstor64 %0" : : "m"(host_fx));
+    return ok;
+}
+
+static bool host_run(Host *h, const uint8_t *code, int len, const uint64_t *in,
+                     const uint8_t *mem_in, uint64_t *out, uint8_t *mem_out)
+{
+    static uint8_t fx_default[DIFF_FX_SIZE] __attribute__((aligned(16)));
+    if (h->fp) {
+        /* Prologues with FXRSTOR need a valid image: FCW 037Fh, MXCSR 1F80h. */
+        fx_default[0] = 0x7f;
+        fx_default[1] = 0x03;
+        fx_default[24] = 0x80;
+        fx_default[25] = 0x1f;
+    }
+    return host_run_fx(h, code, len, in, mem_in, out, mem_out, h->fp ? fx_default : NULL,
+                       NULL);
 }
 
 /* Masks of a generated case from the states before each instruction (got by
@@ -195,8 +264,68 @@ typedef struct Run {
     int ndirected;
     DiffGenCase *gen;
     DiffCase *cases;
+    DiffFpCase *fpcases;        /* --fp: the cases with their FXSAVE images */
     int dropped;
 } Run;
+
+/* --fp: every template in turn, one instruction per case. */
+static void generate_fp(Host *h, Run *run, uint64_t seed, int ncases)
+{
+    DiffRng rng = { seed * 0x9e3779b97f4a7c15ull + 1 };
+    int ntm = diff_fp_ntmpls();
+    int *order = g_new(int, ntm), nord = 0;
+    for (int t = 0; t < ntm; t++) {
+        if (diff_fp_tmpl_in_mode(t, h->mode)) {
+            order[nord++] = t;
+        }
+    }
+    run->ndirected = 0;
+    run->gen = g_new0(DiffGenCase, ncases + 1);
+    run->cases = g_new0(DiffCase, ncases + 1);
+    run->fpcases = g_new0(DiffFpCase, ncases + 1);
+    for (int n = 0; n < ncases; n++) {
+        DiffGenCase *gc = &run->gen[n];
+        DiffFpCase *fc = &run->fpcases[n];
+        DiffCase *c = &fc->c;
+        int t = order[n % nord];
+        for (int tries = 0;; tries++) {
+            uint32_t fsw_mask, flags_mask;
+            diff_fp_make_case(&rng, h->mode, t, gc, fc->fx_in, &fsw_mask, &flags_mask);
+            if (host_run_fx(h, gc->code, gc->code_len, gc->in, gc->mem_in, c->out,
+                            c->mem_out, fc->fx_in, fc->fx_out)) {
+                c->code_len = gc->code_len;
+                c->flags_mask = flags_mask;
+                c->reg_mask = h->mode == 64 ? 0xffff : 0xff;
+                c->index = n;
+                memcpy(c->in, gc->in, sizeof(c->in));
+                memcpy(c->mem_in, gc->mem_in, sizeof(c->mem_in));
+                memcpy(c->code, gc->code, gc->code_len);
+                fc->fsw_mask = fsw_mask;
+                fc->nxmm = h->mode == 64 ? 16 : 8;
+                run->cases[n] = *c;
+                break;
+            }
+            run->dropped++;
+            if (tries > 1000) {
+                fprintf(stderr, "test-diff: template %s never gives a usable case\n",
+                        diff_fp_tmpl_name(t));
+                exit(1);
+            }
+        }
+    }
+    g_free(order);
+    /* The canary: case 0 again with a wrong expected RAX, memory byte and XMM0
+     * byte. A harness that does not report it compares nothing. */
+    run->gen[ncases] = run->gen[0];
+    run->gen[ncases].primary = -1;
+    run->fpcases[ncases] = run->fpcases[0];
+    run->fpcases[ncases].c.index = ncases;
+    run->fpcases[ncases].c.out[0] ^= 1;
+    run->fpcases[ncases].c.mem_out[7] ^= 0x80;
+    run->fpcases[ncases].fx_out[160] ^= 0x01;
+    run->cases[ncases] = run->fpcases[ncases].c;
+    run->ncases = ncases + 1;
+}
 
 static void generate(Host *h, Run *run, uint64_t seed, int ncases)
 {
@@ -271,8 +400,10 @@ static void generate(Host *h, Run *run, uint64_t seed, int ncases)
 
 static char *write_case_file(Host *h, Run *run, const char *dir, int first, bool trace)
 {
-    DiffHeader hdr = { .magic = DIFF_MAGIC, .mode = (uint32_t)h->mode | (trace ? 0x100 : 0),
-                       .ncases = (uint32_t)run->ncases, .case_size = sizeof(DiffCase),
+    DiffHeader hdr = { .magic = DIFF_MAGIC, .mode = (uint32_t)h->mode | (trace ? 0x100 : 0)
+                                                  | (h->fp ? DIFF_MODE_FP : 0),
+                       .ncases = (uint32_t)run->ncases,
+                       .case_size = h->fp ? sizeof(DiffFpCase) : sizeof(DiffCase),
                        .prologue_len = (uint32_t)h->pro_len,
                        .epilogue_len = (uint32_t)h->epi_len,
                        .first = (uint32_t)first };
@@ -280,9 +411,16 @@ static char *write_case_file(Host *h, Run *run, const char *dir, int first, bool
     memcpy(hdr.epilogue, h->epi, h->epi_len);
     char *path = g_build_filename(dir, "cases.bin", NULL);
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(&hdr, sizeof(hdr), 1, f) != 1 ||
-        fwrite(run->cases, sizeof(DiffCase), run->ncases, f) != (size_t)run->ncases ||
-        fclose(f) != 0) {
+    bool ok = f && fwrite(&hdr, sizeof(hdr), 1, f) == 1;
+    if (ok) {
+        size_t wrote = h->fp ? fwrite(run->fpcases, sizeof(DiffFpCase), run->ncases, f)
+                             : fwrite(run->cases, sizeof(DiffCase), run->ncases, f);
+        ok = wrote == (size_t)run->ncases;
+    }
+    if (f && fclose(f) != 0) {
+        ok = false;
+    }
+    if (!ok) {
         fprintf(stderr, "test-diff: cannot write %s\n", path);
         exit(1);
     }
@@ -356,7 +494,7 @@ static void print_case(csh cs, const DiffGenCase *gc, const DiffCase *c, int mod
     if (gc->primary < 0) {
         return;     /* the planted mismatch */
     }
-    printf("# case %u (%s):", c->index, diff_tmpl_name(gc->primary));
+    printf("# case %u (%s):", c->index, tmpl_name(gc->primary));
     for (int i = 0; i < gc->code_len; i++) {
         printf(" %02x", gc->code[i]);
     }
@@ -389,7 +527,48 @@ static void print_case(csh cs, const DiffGenCase *gc, const DiffCase *c, int mod
     }
 }
 
+/* --fp: what differs in the FXSAVE image, field by field. */
+static void print_fx(const DiffFpCase *fc, const uint8_t *got)
+{
+    const uint8_t *want = fc->fx_out, *in = fc->fx_in;
+#define RD16(p) ((unsigned)((p)[0] | (p)[1] << 8))
+#define RD32(p) ((unsigned)((p)[0] | (p)[1] << 8 | (p)[2] << 16 | (unsigned)(p)[3] << 24))
+    printf("#   x87/SSE: start fcw %04x fsw %04x tags %02x mxcsr %08x\n", RD16(in),
+           RD16(in + 2), in[4], RD32(in + 24));
+    printf("#   host:    fcw %04x fsw %04x tags %02x mxcsr %08x (fsw compared: %04x)\n",
+           RD16(want), RD16(want + 2), want[4], RD32(want + 24), fc->fsw_mask);
+    printf("#   bt86:    fcw %04x fsw %04x tags %02x mxcsr %08x\n", RD16(got),
+           RD16(got + 2), got[4], RD32(got + 24));
+    unsigned top = (RD16(want + 2) >> 11) & 7;
+    for (int j = 0; j < 8; j++) {
+        const uint8_t *a = want + 32 + 16 * j, *b = got + 32 + 16 * j, *i0 = in + 32 + 16 * j;
+        if (((want[4] >> ((top + j) & 7)) & 1) && memcmp(a, b, 10)) {
+            printf("#   st(%d): start %04x:%016llx host %04x:%016llx bt86 %04x:%016llx\n",
+                   j, RD16(i0 + 8), (unsigned long long)(RD32(i0) | (uint64_t)RD32(i0 + 4) << 32),
+                   RD16(a + 8), (unsigned long long)(RD32(a) | (uint64_t)RD32(a + 4) << 32),
+                   RD16(b + 8), (unsigned long long)(RD32(b) | (uint64_t)RD32(b + 4) << 32));
+        }
+    }
+    for (unsigned x = 0; x < fc->nxmm; x++) {
+        const uint8_t *a = want + 160 + 16 * x, *b = got + 160 + 16 * x;
+        const uint8_t *i0 = in + 160 + 16 * x;
+        if (memcmp(a, b, 16)) {
+            printf("#   xmm%u: start %016llx%016llx\n#          host  %016llx%016llx\n"
+                   "#          bt86  %016llx%016llx\n", x,
+                   (unsigned long long)(RD32(i0 + 8) | (uint64_t)RD32(i0 + 12) << 32),
+                   (unsigned long long)(RD32(i0) | (uint64_t)RD32(i0 + 4) << 32),
+                   (unsigned long long)(RD32(a + 8) | (uint64_t)RD32(a + 12) << 32),
+                   (unsigned long long)(RD32(a) | (uint64_t)RD32(a + 4) << 32),
+                   (unsigned long long)(RD32(b + 8) | (uint64_t)RD32(b + 12) << 32),
+                   (unsigned long long)(RD32(b) | (uint64_t)RD32(b + 4) << 32));
+        }
+    }
+#undef RD16
+#undef RD32
+}
+
 typedef struct Result {
+    bool *fxbad;                /* per case: the FXSAVE image differed (--fp) */
     bool *bad;                  /* per case */
     bool *skipped;              /* per case: the guest CPU lacks the instruction */
     int nbad;
@@ -448,6 +627,24 @@ static void parse_output(const char *out, Run *run, Result *res, csh cs, int mod
         } else if (sscanf(s, "U %u %u", &idx, &vec) == 2) {
             res->ud_first = (int)idx;
             res->ud_second = vec == 0xffffffffu ? -1 : (int)vec;
+        } else if (sscanf(s, "P %u", &idx) == 1 && idx < (unsigned)run->ncases &&
+                   run->fpcases) {
+            uint8_t fx[DIFF_FX_SIZE];
+            const char *p = strchr(s + 2, ' ');
+            int got_n = 0;
+            for (int i = 0; i < DIFF_FX_SIZE && p && p[1] && p[2]; i++, p += 2, got_n++) {
+                char b[3] = { p[1], p[2], 0 };
+                fx[i] = (uint8_t)strtoul(b, NULL, 16);
+            }
+            if (!res->bad[idx]) {
+                res->bad[idx] = true;
+                res->nbad++;
+            }
+            res->fxbad[idx] = true;
+            if (got_n == DIFF_FX_SIZE && (*reported)++ < MAX_REPORT) {
+                print_case(cs, &run->gen[idx], &run->cases[idx], mode, NULL, NULL);
+                print_fx(&run->fpcases[idx], fx);
+            }
         } else if (sscanf(s, "S %u", &idx) == 1 && idx < (unsigned)run->ncases) {
             res->skipped[idx] = true;
         } else if (!strncmp(s, "DIFF END", 8)) {
@@ -478,6 +675,7 @@ static void run_backend(Host *h, Run *run, const char *bt86, const char *guest,
 {
     res->ud_first = res->ud_second = -2;
     res->bad = g_new0(bool, run->ncases);
+    res->fxbad = g_new0(bool, run->ncases);
     res->skipped = g_new0(bool, run->ncases);
     int first = 0, reported = 0;
     int timeout = 60 + run->ncases / 20;
@@ -527,7 +725,7 @@ int main(int argc, char **argv)
     char **backends = NULL;
     int mode = 64, ncases = 0;
     gint64 seed = 1;
-    gboolean tap = FALSE;
+    gboolean tap = FALSE, fp = FALSE;
     GOptionEntry entries[] = {
         { "bt86", 0, 0, G_OPTION_ARG_FILENAME, &bt86, "bt86 binary", "PATH" },
         { "guest", 0, 0, G_OPTION_ARG_FILENAME, &guest, "diff-guest.elf", "PATH" },
@@ -538,6 +736,7 @@ int main(int argc, char **argv)
         { "workdir", 0, 0, G_OPTION_ARG_FILENAME, &workdir,
           "keep the case file and serial output here", "DIR" },
         { "tap", 0, 0, G_OPTION_ARG_NONE, &tap, "TAP output (always on)", NULL },
+        { "fp", 0, 0, G_OPTION_ARG_NONE, &fp, "x87/MMX/SSE templates", NULL },
         { NULL },
     };
     GOptionContext *ctx = g_option_context_new("- bt86 against the host CPU");
@@ -550,6 +749,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_option_context_free(ctx);
+    g_fp = fp;
     if (!backends) {
         backends = g_new0(char *, 3);
         backends[0] = g_strdup("native");
@@ -559,7 +759,9 @@ int main(int argc, char **argv)
         const char *env = getenv("BT86_DIFF_CASES");
         ncases = env ? atoi(env) : 0;
         if (ncases <= 0) {
-            ncases = getenv("BT86_QUICK") ? QUICK_CASES : 10 * QUICK_CASES;
+            /* One x87/SSE case is one instruction: many more of them. */
+            int quick = fp ? QUICK_FP_CASES : QUICK_CASES;
+            ncases = getenv("BT86_QUICK") ? quick : 10 * quick;
         }
     }
 
@@ -591,7 +793,11 @@ int main(int argc, char **argv)
     Run run = { 0 };
     gint64 t0 = g_get_monotonic_time();
     int nrandom = ncases;
-    generate(&h, &run, (uint64_t)seed, nrandom);
+    if (g_fp) {
+        generate_fp(&h, &run, (uint64_t)seed, nrandom);
+    } else {
+        generate(&h, &run, (uint64_t)seed, nrandom);
+    }
     ncases = run.ncases - 1;    /* directed and random; the planted one is last */
     gint64 t1 = g_get_monotonic_time();
     printf("# %d-bit mode: %d directed cases, %d random cases from seed %" G_GINT64_FORMAT
@@ -600,10 +806,10 @@ int main(int argc, char **argv)
            h.amd ? "AMD" : "non-AMD");
 
     char *dir = workdir ? g_strdup(workdir) : g_dir_make_tmp("bt86-diff-XXXXXX", NULL);
-    int nb = g_strv_length(backends), ntm = diff_ntmpls();
+    int nb = g_strv_length(backends), ntm = tmpl_count();
     int in_mode = 0;
     for (int t = 0; t < ntm; t++) {
-        in_mode += diff_tmpl_in_mode(t, mode);
+        in_mode += tmpl_in_mode(t, mode);
     }
     printf("1..%d\n", nb * (in_mode + 2));
     int point = 0, failed = 0;
@@ -611,7 +817,8 @@ int main(int argc, char **argv)
         Result res = { 0 };
         gint64 s0 = g_get_monotonic_time();
         run_backend(&h, &run, bt86, guest, backends[b], dir, &res, cs);
-        bool canary = res.bad[ncases];
+        /* --fp: the planted case must also be caught by the image compare. */
+        bool canary = res.bad[ncases] && (!g_fp || res.fxbad[ncases]);
         printf("# backend %s: %d cases, %d mismatches (%d exceptions, %d guest crashes), "
                "%.2f s\n", backends[b], ncases, res.nbad - canary, res.faults, res.crashes,
                (g_get_monotonic_time() - s0) / 1e6);
@@ -638,9 +845,9 @@ int main(int argc, char **argv)
             failed += !kud || res.ud_first < 0;
         }
         for (int t = 0; t < ntm; t++) {
-            const char *name = diff_tmpl_name(t);
+            const char *name = tmpl_name(t);
             int total = 0, bad = 0, skipped = 0;
-            if (!diff_tmpl_in_mode(t, mode)) {
+            if (!tmpl_in_mode(t, mode)) {
                 continue;
             }
             for (int n = 0; n < ncases; n++) {
@@ -659,7 +866,7 @@ int main(int argc, char **argv)
             if (skipped && skipped == total && !bad && !res.error) {
                 printf("ok %d - %s %d-bit %s # SKIP bt86's CPUID does not advertise it "
                        "(feature mask %x), %d cases not run\n", point, name, mode,
-                       backends[b], diff_tmpl_feat(t), total);
+                       backends[b], tmpl_feat(t), total);
                 continue;
             }
             total -= skipped;
@@ -679,6 +886,7 @@ int main(int argc, char **argv)
             }
         }
         g_free(res.bad);
+        g_free(res.fxbad);
         g_free(res.skipped);
         g_free(res.error);
     }
@@ -695,6 +903,7 @@ int main(int argc, char **argv)
     cs_close(&cs);
     g_free(run.gen);
     g_free(run.cases);
+    g_free(run.fpcases);
     g_strfreev(backends);
     g_free(bt86);
     g_free(guest);
