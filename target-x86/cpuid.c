@@ -40,6 +40,7 @@
 #define F1C_SSE3     (1u << 0)
 #define F1C_SSSE3    (1u << 9)
 #define F1C_CX16     (1u << 13)
+#define F1C_PCID     (1u << 17)
 #define F1C_SSE41    (1u << 19)
 #define F1C_SSE42    (1u << 20)
 #define F1C_X2APIC   (1u << 21)
@@ -110,7 +111,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t r[4])
         r[0] = CPUID_SIGNATURE;
         /* APIC ID, logical processors per package, CLFLUSH line (8 x 8). */
         r[1] = id << 24 | (ncpus & 0xff) << 16 | 8 << 8;
-        r[2] = BASE_1C;
+        r[2] = BASE_1C | F1C_PCID;
         if (env->cr[4] & CR4_OSXSAVE) {
             r[2] |= F1C_OSXSAVE;
         }
@@ -138,7 +139,8 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t r[4])
         break;
     case 7:
         if (sub == 0) {
-            r[1] = 1u << 0 | 1u << 9;   /* FSGSBASE, ERMS (REP MOVSB is fine) */
+            /* FSGSBASE, SMEP, ERMS (REP MOVSB is fine), INVPCID */
+            r[1] = 1u << 0 | 1u << 7 | 1u << 9 | 1u << 10;
             r[2] = 1u << 22;            /* RDPID */
             r[3] = 1u << 29;            /* IA32_ARCH_CAPABILITIES */
         }

@@ -870,6 +870,9 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         if ((v & CR0_PG) && !(v & CR0_PE)) {
             x86_raise(env, 13, 0, RA(env));
         }
+        if (!(v & CR0_PG) && (env->cr[4] & CR4_PCIDE)) {
+            x86_raise(env, 13, 0, RA(env));     /* paging off with PCIDE on */
+        }
         if ((v & CR0_PG) && (env->efer & EFER_LME) && !(env->cr[4] & CR4_PAE)) {
             x86_raise(env, 13, 0, RA(env));
         }
@@ -880,18 +883,31 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         env->cr[2] = v;
         return;
     case 3:
+        /* With CR4.PCIDE, CR3[11:0] is the PCID and bit 63 asks to keep the
+         * TLB entries of the new PCID; it is not stored (SDM Vol 3 §4.10.4.1).
+         * This TLB is not tagged by PCID, so it is flushed all the same:
+         * invalidating more than required is always allowed. */
+        if (env->cr[4] & CR4_PCIDE) {
+            v &= ~(1ull << 63);
+        }
         env->cr[3] = v;
         break;
     case 4:
         /* Bits for features CPUID does not advertise are reserved: #GP(0)
-         * (SDM Vol 3 §2.5): VME, PVI, UMIP, LA57, PCIDE, SMEP, SMAP... */
+         * (SDM Vol 3 §2.5): VME, PVI, UMIP, LA57, SMAP... */
         if (v & ~(uint64_t)(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE |
                             CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE |
-                            CR4_OSXSAVE)) {
+                            CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP)) {
             x86_raise(env, 13, 0, RA(env));
         }
         if ((env->efer & EFER_LMA) && !(v & CR4_PAE)) {
             x86_raise(env, 13, 0, RA(env));     /* PAE cannot go in long mode */
+        }
+        /* PCIDE goes on only in IA-32e mode with PCID 0 in CR3 (SDM Vol 3
+         * §4.10.1, MOV CR4 "#GP(0)"). */
+        if ((v & CR4_PCIDE) && !(env->cr[4] & CR4_PCIDE) &&
+            (!(env->efer & EFER_LMA) || (env->cr[3] & 0xfff))) {
+            x86_raise(env, 13, 0, RA(env));
         }
         env->cr[4] = v;
         break;
@@ -908,6 +924,26 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         return;
     default:
         x86_raise(env, 6, 0, RA(env));
+    }
+    x86_tlb_flush(env);
+}
+
+/*
+ * INVPCID (SDM Vol 2A): type in a register, a 16-byte descriptor (PCID in
+ * bits 11:0, the rest of the first quadword zero; a linear address in the
+ * second) in memory. Every type invalidates at least what it must by
+ * flushing the whole TLB, which the SDM allows.
+ */
+void helper_invpcid(CPUX86State *env, uint64_t type, uint64_t desc)
+{
+    uintptr_t ra = RA(env);
+    if (type > 3) {
+        x86_raise(env, 13, 0, ra);
+    }
+    uint64_t lo = x86_ld(env, desc, 8, ra), addr = x86_ld(env, desc + 8, 8, ra);
+    if ((lo >> 12) || (type == 0 && !x86_canonical(env, addr)) ||
+        (type <= 1 && (lo & 0xfff) && !(env->cr[4] & CR4_PCIDE))) {
+        x86_raise(env, 13, 0, ra);
     }
     x86_tlb_flush(env);
 }

@@ -37,6 +37,7 @@ void helper_raise(CPUX86State *env, uint64_t vec);
 void helper_int(CPUX86State *env, uint64_t vec, uint64_t next);
 void helper_hlt(CPUX86State *env);
 void helper_pause(CPUX86State *env);
+void helper_invpcid(CPUX86State *env, uint64_t type, uint64_t desc);
 uint64_t helper_bt(CPUX86State *env, uint64_t kind, uint64_t val, uint64_t bit);
 uint64_t helper_bsf(CPUX86State *env, uint64_t is_rev, uint64_t lg, uint64_t src,
                     uint64_t old);

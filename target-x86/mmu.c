@@ -41,6 +41,7 @@ bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc
 {
     bool is_write = acc == X86_ACC_WRITE, is_fetch = acc == X86_ACC_FETCH;
     bool wp = env->cr[0] & CR0_WP, nxe = env->efer & EFER_NXE;
+    bool smep = env->cr[4] & CR4_SMEP;
     bool rw = true, us = true, nx = false;
     uint64_t entry_addr[5], entries[5];
     int n = 0, esize;
@@ -134,6 +135,10 @@ found:
     if (is_fetch && nx) {
         goto fault_prot;
     }
+    /* SMEP: supervisor code may not run from user pages (SDM Vol 3 §4.6.1). */
+    if (is_fetch && smep && !user && us) {
+        goto fault_prot;
+    }
     for (int i = 0; i < n; i++) {
         uint64_t bits = PG_A;
         if (i == n - 1 && is_write) {
@@ -143,7 +148,7 @@ found:
     }
     /* Writable in the TLB only once D is set, so the first write walks again. */
     *writable = (rw || (!user && !wp)) && (is_write || (entries[n - 1] & PG_D));
-    *executable = !nx;
+    *executable = !nx && !(smep && !user && us);
     return true;
 
 fault_np:
@@ -161,8 +166,8 @@ fault:
     if (user) {
         *err |= 4;
     }
-    if (is_fetch && nxe) {
-        *err |= 16;
+    if (is_fetch && (nxe || smep)) {
+        *err |= 16;                 /* I/D: reported with NX or SMEP enabled */
     }
     return false;
 }

@@ -73,6 +73,7 @@ const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q)
 const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P);
 static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
+static const TCGHelperInfo hi_invpcid = TCG_HELPER_INFO(helper_invpcid, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_pause =
     TCG_HELPER_INFO(helper_pause, TCG_CALL_NO_READ_GLOBALS | TCG_CALL_NO_WRITE_GLOBALS, V, P);
 static const TCGHelperInfo hi_bt = TCG_HELPER_INFO(helper_bt, 0, Q, P, Q, Q, Q);
@@ -901,6 +902,20 @@ static bool gen_insn(DC *d)
         call(d, &hi_lgdt, -1, 4, cst(d, mnem == X86_M_LIDT), mem_addr(d),
              cst(d, d->code64 ? 64 : in->opsize));
         return true;
+    case X86_M_INVPCID: {
+        /* The type register is 64 bits wide in 64-bit mode whatever REX.W. */
+        TCGv_i64 ty = tmp(d);
+        if (d->code64) {
+            tcg_gen_mov_i64(s, ty, G.regs[in->ops[0].reg]);
+        } else {
+            tcg_gen_ext32u_i64(s, ty, G.regs[in->ops[0].reg]);
+        }
+        st_rip(d, d->eip);
+        call(d, &hi_invpcid, -1, 3, ty, mem_addr(d));
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    }
     case X86_M_INVLPG:
         call(d, &hi_write_cr, -1, 3, cst(d, 3),
              (tcg_gen_ld_i64(s, (t = tmp(d)), offsetof(CPUX86State, cr[3])), t));

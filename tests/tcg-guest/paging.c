@@ -9,6 +9,7 @@
 
 #define PTE_P  0x001u
 #define PTE_W  0x002u
+#define PTE_US 0x004u
 #define PTE_A  0x020u
 #define PTE_D  0x040u
 #define PTE_PS 0x080u
@@ -161,6 +162,35 @@ int main(u32 magic, u32 mbi)
                      : "=r"(fl), "+r"(x) : "r"(WINDOW + 0x1000) : "memory", "cc");
     check("faults after the CMP-then-load", pf_count, 6);
     check("flags of the CMP across the fault", fl & 0x8d5, 0x91);
+
+    /* SMEP (SDM Vol 3 §4.6.1): with CR4.SMEP, a CPL 0 fetch from a user page
+     * is a #PF with P and I/D set; the handler remaps it supervisor and the
+     * call restarts. Only where CPUID.(7,0):EBX[7] has it (the QEMU oracle's
+     * default CPU does not); bt86 must have it. */
+    u32 c7[4], brand[4];
+    __asm__ volatile("cpuid" : "=a"(c7[0]), "=b"(c7[1]), "=c"(c7[2]), "=d"(c7[3])
+                     : "a"(7), "c"(0));
+    __asm__ volatile("cpuid" : "=a"(brand[0]), "=b"(brand[1]), "=c"(brand[2]),
+                     "=d"(brand[3]) : "a"(0x80000002u), "c"(0));
+    if (brand[0] == 0x36387462u) {                  /* "bt86" */
+        check("bt86 advertises SMEP", (c7[1] >> 7) & 1, 1);
+    }
+    if ((c7[1] >> 7) & 1) {
+        *(volatile u8 *)(backing + 0x1000) = 0xc3;  /* ret */
+        pt[1] = ((u32)backing + 0x1000) | PTE_P | PTE_W | PTE_US;
+        pd[2] |= PTE_US;                            /* user at every level */
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+        __asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
+        __asm__ volatile("movl %0, %%cr4" : : "r"(cr4 | 0x100000u) : "memory");
+        u32 before = pf_count;
+        ((void (*)(void))(WINDOW + 0x1000))();
+        check("faults after a supervisor call into a user page", pf_count, before + 1);
+        check("SMEP #PF error code (P, I/D)", pf_err, 0x11);
+        check("SMEP #PF CR2", pf_cr2, WINDOW + 0x1000);
+        __asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
+        pd[2] &= ~PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+    }
 
     /* Two code pages behind one linear address: after the remap (and a CR3
      * reload) the other code must run, not a stale translation of the first. */

@@ -13,7 +13,7 @@
  * gate from ring 3 with LRETQ back to the outer level;
  * RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE with CR4.FSGSBASE (#UD); RDTSCP
  * and RDPID (when CPUID has it); #GP(0) for a load from a non-canonical
- * address. Failures print the check number and the value seen.
+ * address; PCID and INVPCID (when CPUID has them). Failures print the check number and the value seen.
  */
 #include "guest.h"
 
@@ -48,6 +48,7 @@ volatile u64 k_rsp, k_rip, user_rip, user_fl, user_cs = 0x33;
 volatile u64 u_cs, u_ss, u_fl, u_rsp, ks_rcx, ks_r11, ks_cs, ks_ss, ks_fl;
 volatile u64 kc_frame[4], kc_rsp, fail_val;
 volatile u32 nfail, fail_id, sysret_compat;
+volatile u64 invdesc[2] __attribute__((aligned(16)));   /* INVPCID descriptor */
 
 extern const u64 stub64_table[];
 extern char kstack_top[], ist_top[], k_cgate[];
@@ -561,6 +562,54 @@ __asm__(
     "    CHECK got_err(%rip), 0, 55\n"
     "    movl $ist_top - 40, %edx\n"
     "    CHECKR got_rsp(%rip), 56\n"
+    "\n"
+    "    /* PCID (when CPUID.1:ECX[17] has it, SDM Vol 3 §4.10.1, Vol 2A\n"
+    "     * INVPCID): CR4.PCIDE with CR3[11:0] != 0 is #GP(0), with 0 it sticks;\n"
+    "     * MOV CR3 with bit 63 set does not store bit 63; INVPCID type 4 and\n"
+    "     * type 0 with a non-canonical address are #GP(0), type 2 is fine. */\n"
+    "    movl $1, %eax\n"
+    "    cpuid\n"
+    "    testl $0x20000, %ecx\n"
+    "    jz 17f\n"
+    "    movq %cr3, %rbx\n"
+    "    movq %rbx, %rax\n"
+    "    orq $0x005, %rax\n"
+    "    movq %rax, %cr3\n"
+    "    movq %cr4, %rcx\n"
+    "    orq $0x20000, %rcx\n"
+    "    ARM 18f\n"
+    "    movq %rcx, %cr4\n"
+    "18: CHECK got_vec(%rip), 13, 60\n"
+    "    movq %rbx, %cr3\n"
+    "    movq %rcx, %cr4\n"
+    "    movq %cr4, %rax\n"
+    "    andl $0x20000, %eax\n"
+    "    CHECK %rax, 0x20000, 61\n"
+    "    movabsq $0x8000000000000000, %rax\n"
+    "    orq %rbx, %rax\n"
+    "    movq %rax, %cr3\n"
+    "    movq %rbx, %rdx\n"
+    "    movq %cr3, %rax\n"
+    "    CHECKR %rax, 62\n"
+    "    movq $4, %rax\n"
+    "    ARM 19f\n"
+    "    invpcid invdesc(%rip), %rax\n"
+    "19: CHECK got_vec(%rip), 13, 63\n"
+    "    movq $2, %rax\n"
+    "    ARM 20f\n"
+    "    invpcid invdesc(%rip), %rax\n"
+    "20: movl $0xffffffff, %edx\n"
+    "    CHECKR got_vec(%rip), 64\n"
+    "    movabsq $0x0000800000000000, %rax\n"
+    "    movq %rax, invdesc+8(%rip)\n"
+    "    xorl %eax, %eax\n"
+    "    ARM 21f\n"
+    "    invpcid invdesc(%rip), %rax\n"
+    "21: CHECK got_vec(%rip), 13, 65\n"
+    "    movq $0, invdesc+8(%rip)\n"
+    "    andq $~0x20000, %rcx\n"
+    "    movq %rcx, %cr4\n"
+    "17:\n"
     "\n"
     "    /* Report. */\n"
     "    cmpl $0, nfail(%rip)\n"
