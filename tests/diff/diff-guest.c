@@ -113,6 +113,21 @@ static u32 cpu_features(void)
     return f;
 }
 
+/* "<tag> <case> <bytes as hex>" */
+static void put_bytes(char tag, u32 n, const volatile u8 *p, u32 len)
+{
+    static const char hex[] = "0123456789abcdef";
+    serial_putc(tag);
+    serial_puts(" ");
+    put_dec(n);
+    serial_puts(" ");
+    for (u32 i = 0; i < len; i++) {
+        serial_putc(hex[p[i] >> 4]);
+        serial_putc(hex[p[i] & 15]);
+    }
+    serial_puts("\n");
+}
+
 static u32 rd16(const volatile u8 *p)
 {
     return p[0] | (u32)p[1] << 8;
@@ -306,15 +321,7 @@ int main(u32 magic, u32 mbi)
             }
         }
         if (fp && fx_differs(fc, fx_out)) {
-            static const char hex[] = "0123456789abcdef";
-            serial_puts("P ");
-            put_dec(n);
-            serial_puts(" ");
-            for (int i = 0; i < DIFF_FX_SIZE; i++) {
-                serial_putc(hex[fx_out[i] >> 4]);
-                serial_putc(hex[fx_out[i] & 15]);
-            }
-            serial_puts("\n");
+            put_bytes('P', n, fx_out, DIFF_FX_SIZE);
             if (!reg_bad && !mem_bad) {
                 bad++;
                 continue;
@@ -332,15 +339,7 @@ int main(u32 magic, u32 mbi)
         }
         serial_puts("\n");
         if (mem_bad) {
-            static const char hex[] = "0123456789abcdef";
-            serial_puts("X ");
-            put_dec(n);
-            serial_puts(" ");
-            for (int i = 0; i < DIFF_MEM_SIZE; i++) {
-                serial_putc(hex[mem[i] >> 4]);
-                serial_putc(hex[mem[i] & 15]);
-            }
-            serial_puts("\n");
+            put_bytes('X', n, mem, DIFF_MEM_SIZE);
         }
     }
     serial_puts("DIFF END ");

@@ -126,21 +126,20 @@ static void host_init(Host *h, int mode)
     h->amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;   /* AuthenticAMD */
     h->mode = mode;
     h->fp = g_fp;
-    if (mode == 64) {
-        h->pro = g_fp ? diff_prologue64fp : diff_prologue64;
-        h->pro_len = (int)(g_fp ? diff_prologue64fp_end - diff_prologue64fp
-                                : diff_prologue64_end - diff_prologue64);
-        h->epi = g_fp ? diff_epilogue64fp : diff_epilogue64;
-        h->epi_len = (int)(g_fp ? diff_epilogue64fp_end - diff_epilogue64fp
-                                : diff_epilogue64_end - diff_epilogue64);
-    } else {
-        h->pro = g_fp ? diff_prologue32fp : diff_prologue32;
-        h->pro_len = (int)(g_fp ? diff_prologue32fp_end - diff_prologue32fp
-                                : diff_prologue32_end - diff_prologue32);
-        h->epi = g_fp ? diff_epilogue32fp : diff_epilogue32;
-        h->epi_len = (int)(g_fp ? diff_epilogue32fp_end - diff_epilogue32fp
-                                : diff_epilogue32_end - diff_epilogue32);
-    }
+    /* [mode 64?][fp?]: prologue, its end, epilogue, its end */
+    static const uint8_t *const glue[2][2][4] = {
+        { { diff_prologue32, diff_prologue32_end, diff_epilogue32, diff_epilogue32_end },
+          { diff_prologue32fp, diff_prologue32fp_end, diff_epilogue32fp,
+            diff_epilogue32fp_end } },
+        { { diff_prologue64, diff_prologue64_end, diff_epilogue64, diff_epilogue64_end },
+          { diff_prologue64fp, diff_prologue64fp_end, diff_epilogue64fp,
+            diff_epilogue64fp_end } },
+    };
+    const uint8_t *const *g = glue[mode == 64][g_fp];
+    h->pro = g[0];
+    h->pro_len = (int)(g[1] - g[0]);
+    h->epi = g[2];
+    h->epi_len = (int)(g[3] - g[2]);
     h->code = mmap((void *)(uintptr_t)DIFF_CODE, DIFF_CODE_SIZE,
                    PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
