@@ -30,6 +30,20 @@ __asm__(".text\n"
         "    ret\n");
 u32 patched(void);
 
+/* Report the first few wrong results of a loop (all are counted). */
+static void expect(const char *what, u32 got, u32 want, u32 *failures)
+{
+    if (got != want && (*failures)++ < 12) {
+        serial_puts("FAIL: ");
+        serial_puts(what);
+        serial_puts(" returned ");
+        serial_put_hex(got);
+        serial_puts(", want ");
+        serial_put_hex(want);
+        serial_puts("\n");
+    }
+}
+
 int main(u32 magic, u32 mbi)
 {
     (void)magic;
@@ -42,15 +56,7 @@ int main(u32 magic, u32 mbi)
         emit_mov_ret(buf, want);
         __asm__ volatile("" ::: "memory");
         u32 got = f();
-        if (got != want) {
-            if (failures++ < 4) {
-                serial_puts("FAIL: buffer code returned ");
-                serial_put_hex(got);
-                serial_puts(", want ");
-                serial_put_hex(want);
-                serial_puts("\n");
-            }
-        }
+        expect("buffer code", got, want, &failures);
     }
     for (u32 i = 0; i < 20; i++) {
         u32 want = 0x22220000 + i;
@@ -61,15 +67,7 @@ int main(u32 magic, u32 mbi)
         imm[3] = want >> 24;
         __asm__ volatile("" ::: "memory");
         u32 got = patched();
-        if (got != want) {
-            if (failures++ < 8) {
-                serial_puts("FAIL: patched text returned ");
-                serial_put_hex(got);
-                serial_puts(", want ");
-                serial_put_hex(want);
-                serial_puts("\n");
-            }
-        }
+        expect("patched text", got, want, &failures);
     }
     /* Read-modify-write on translated code (INC of the immediate): the load
      * and the store of one instruction both meet the code page's write
@@ -79,15 +77,7 @@ int main(u32 magic, u32 mbi)
         u32 *imm = (u32 *)(void *)((u8 *)(void *)patched + 1);
         __asm__ volatile("incl (%0)" : : "r"(imm) : "memory", "cc");
         u32 got = patched();
-        if (got != want) {
-            if (failures++ < 12) {
-                serial_puts("FAIL: INC on text returned ");
-                serial_put_hex(got);
-                serial_puts(", want ");
-                serial_put_hex(want);
-                serial_puts("\n");
-            }
-        }
+        expect("INC on text", got, want, &failures);
     }
     if (failures) {
         return 1;
