@@ -215,9 +215,10 @@ typedef struct CPUX86State {
     void *intack_opaque;
 
     /* Translator (-accel tcg) state, unused by KVM. The softmmu TLB per MMU
-     * index (0 supervisor, 1 user): see TCGTLBDesc in tcg/tcg.h. */
-    uintptr_t tcg_tlb_mask[2];
-    void *tcg_tlb_table[2];
+     * index (supervisor, user, supervisor with SMAP: X86_MMU_* in
+     * x86-tcg.h): see TCGTLBDesc in tcg/tcg.h. */
+    uintptr_t tcg_tlb_mask[3];
+    void *tcg_tlb_table[3];
     int tcg_exception;          /* vector being raised (loop-private) */
     uint32_t tcg_error_code;
     bool tcg_has_error;

@@ -139,8 +139,8 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t r[4])
         break;
     case 7:
         if (sub == 0) {
-            /* FSGSBASE, SMEP, ERMS (REP MOVSB is fine), INVPCID */
-            r[1] = 1u << 0 | 1u << 7 | 1u << 9 | 1u << 10;
+            /* FSGSBASE, SMEP, ERMS (REP MOVSB is fine), INVPCID, SMAP */
+            r[1] = 1u << 0 | 1u << 7 | 1u << 9 | 1u << 10 | 1u << 20;
             r[2] = 1u << 22;            /* RDPID */
             r[3] = 1u << 29;            /* IA32_ARCH_CAPABILITIES */
         }

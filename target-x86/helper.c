@@ -894,10 +894,10 @@ void helper_write_cr(CPUX86State *env, uint64_t n, uint64_t v)
         break;
     case 4:
         /* Bits for features CPUID does not advertise are reserved: #GP(0)
-         * (SDM Vol 3 §2.5): VME, PVI, UMIP, LA57, SMAP... */
+         * (SDM Vol 3 §2.5): VME, PVI, UMIP, LA57... */
         if (v & ~(uint64_t)(CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE |
                             CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE |
-                            CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP)) {
+                            CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP)) {
             x86_raise(env, 13, 0, RA(env));
         }
         if ((env->efer & EFER_LMA) && !(v & CR4_PAE)) {
@@ -1026,6 +1026,7 @@ uint32_t x86_tb_flags(CPUX86State *env)
     f |= (env->cr[0] & CR0_MP) ? TBF_MP : 0;
     f |= (env->cr[4] & CR4_OSFXSR) ? TBF_OSFXSR : 0;
     f |= (env->cr[4] & CR4_OSXSAVE) ? TBF_OSXSAVE : 0;
+    f |= x86_mmu_index(env) == X86_MMU_SUP_SMAP ? TBF_SMAP : 0;
     return f;
 }
 

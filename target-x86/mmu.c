@@ -39,6 +39,8 @@ bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc
                           bool user, uint64_t *paddr, bool *writable, bool *executable,
                           uint32_t *err)
 {
+    bool smap = acc & X86_ACC_SMAP;
+    acc &= ~X86_ACC_SMAP;
     bool is_write = acc == X86_ACC_WRITE, is_fetch = acc == X86_ACC_FETCH;
     bool wp = env->cr[0] & CR0_WP, nxe = env->efer & EFER_NXE;
     bool smep = env->cr[4] & CR4_SMEP;
@@ -133,6 +135,11 @@ found:
         goto fault_prot;
     }
     if (is_fetch && nx) {
+        goto fault_prot;
+    }
+    /* SMAP: supervisor data accesses to user pages, where enforced (CR4.SMAP
+     * and EFLAGS.AC clear, or implicit accesses), fault (SDM Vol 3 §4.6.1). */
+    if (smap && !user && us && !is_fetch) {
         goto fault_prot;
     }
     /* SMEP: supervisor code may not run from user pages (SDM Vol 3 §4.6.1). */

@@ -22,7 +22,16 @@
 
 enum { EXC_DB = 1, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6, EXC_DF = 8, EXC_TS = 10,
        EXC_NP = 11, EXC_SS = 12, EXC_GP = 13 };
-enum { MMU_SUP = 0, MMU_USER = 1 };
+/* Supervisor and user MMU modes for the stacks of far transfers and event
+ * delivery; SMAP applies to supervisor ones when EFLAGS.AC is clear. */
+#define MMU_USER X86_MMU_USER
+#define MMU_SUP sup_mmu(env)
+
+static int sup_mmu(CPUX86State *env)
+{
+    return (env->cr[4] & CR4_SMAP) && !(env->rflags & AC_MASK) ? X86_MMU_SUP_SMAP
+                                                               : X86_MMU_SUP;
+}
 enum { TS_JMP, TS_CALL, TS_IRET };
 
 /* ---- mode and descriptor bits ---- */
@@ -149,12 +158,12 @@ static void reg_write_masked(CPUX86State *env, int r, uint64_t v, uint64_t m)
 
 static uint64_t kld(CPUX86State *env, uint64_t a, int size, uintptr_t ra)
 {
-    return x86_ld_mmu(env, a, size, MMU_SUP, ra);
+    return x86_ld_mmu(env, a, size, x86_mmu_implicit(env), ra);     /* GDT, IDT, TSS */
 }
 
 static void kst(CPUX86State *env, uint64_t a, uint64_t v, int size, uintptr_t ra)
 {
-    x86_st_mmu(env, a, v, size, MMU_SUP, ra);
+    x86_st_mmu(env, a, v, size, x86_mmu_implicit(env), ra);
 }
 
 /* ---- a stack being built or unwound before it is committed ---- */
@@ -416,7 +425,7 @@ static uint64_t check_new_ss(CPUX86State *env, uint32_t ss, int dpl, uint32_t ex
     return d;
 }
 
-static SegStack stack_from_desc(uint64_t d, uint64_t sp)
+static SegStack stack_from_desc(CPUX86State *env, uint64_t d, uint64_t sp)
 {
     SegStack k = { .base = d_base(d), .mmu = MMU_SUP };
     k.mask = ((d >> 32) & DESC_B_MASK) ? 0xffffffffull : 0xffff;
@@ -831,7 +840,7 @@ void helper_lcall(CPUX86State *env, uint64_t sel, uint64_t off, uint64_t lg,
     } else {
         tss_stack(env, ncpl, &nss, &nsp, 0, ra);
         ssd = check_new_ss(env, nss, ncpl, 0, ra);
-        n = stack_from_desc(ssd, nsp);
+        n = stack_from_desc(env, ssd, nsp);
         spush(env, &n, old_ss, gsize, ra);
         spush(env, &n, old_sp & k.mask, gsize, ra);
         /* Parameters keep their order: the deepest one is copied first. */
@@ -1198,7 +1207,7 @@ static void do_interrupt_prot(CPUX86State *env, int vec, bool soft, uint32_t ext
         uint64_t sp;
         tss_stack(env, ncpl, &nss, &sp, ext, 0);
         ssd = check_new_ss(env, nss, ncpl, ext, 0);
-        k = stack_from_desc(ssd, sp);
+        k = stack_from_desc(env, ssd, sp);
         if (from_vm) {
             spush(env, &k, env->segs[R_GS].selector, psz, 0);
             spush(env, &k, env->segs[R_FS].selector, psz, 0);

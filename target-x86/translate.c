@@ -902,6 +902,26 @@ static bool gen_insn(DC *d)
         call(d, &hi_lgdt, -1, 4, cst(d, mnem == X86_M_LIDT), mem_addr(d),
              cst(d, d->code64 ? 64 : in->opsize));
         return true;
+    case X86_M_STAC:
+    case X86_M_CLAC: {
+        /* CPL 0 only (#UD otherwise); AC picks the MMU mode of the blocks
+         * that follow, so the block ends here. */
+        if ((d->flags >> TBF_CPL_SHIFT) & 3) {
+            gen_raise(d, 6);
+            return true;
+        }
+        TCGv_i64 f = tmp(d);
+        tcg_gen_ld_i64(s, f, offsetof(CPUX86State, rflags));
+        if (mnem == X86_M_STAC) {
+            tcg_gen_ori_i64(s, f, f, AC_MASK);
+        } else {
+            tcg_gen_andi_i64(s, f, f, ~(int64_t)AC_MASK);
+        }
+        tcg_gen_st_i64(s, f, offsetof(CPUX86State, rflags));
+        gen_goto(d, 0, d->next);
+        d->done = true;
+        return true;
+    }
     case X86_M_INVPCID: {
         /* The type register is 64 bits wide in 64-bit mode whatever REX.W. */
         TCGv_i64 ty = tmp(d);
@@ -1227,7 +1247,8 @@ void x86_translate_block(TCGContext *s, CPUX86State *env, uint64_t pc, uint64_t 
         .s = s, .env = env, .cs_base = cs_base, .pc_start = pc, .flags = flags,
         .tb = tb_token,
         .code64 = flags & TBF_CODE64,
-        .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? 1 : 0,
+        .mmu = ((flags >> TBF_CPL_SHIFT) & 3) == 3 ? X86_MMU_USER
+               : (flags & TBF_SMAP) ? X86_MMU_SUP_SMAP : X86_MMU_SUP,
         .cc_known = -1,
         .cc_mark = -1,
         .cc_slot = -1,

@@ -42,9 +42,12 @@ enum {
 #define TBF_MP       (1u << 10)
 #define TBF_OSFXSR   (1u << 11)
 #define TBF_OSXSAVE  (1u << 12)
+#define TBF_SMAP     (1u << 13) /* CPL < 3, CR4.SMAP, EFLAGS.AC clear */
 
-/* Access kinds for the page walk. */
+/* Access kinds for the page walk; X86_ACC_SMAP may be or-ed into a data
+ * access by the supervisor to enforce SMAP (SDM Vol 3 §4.6.1). */
 enum { X86_ACC_READ, X86_ACC_WRITE, X86_ACC_FETCH };
+#define X86_ACC_SMAP 0x100
 
 /* Pseudo exception numbers used by the loop. */
 #define EXCP_HLT     0x100
@@ -52,7 +55,9 @@ enum { X86_ACC_READ, X86_ACC_WRITE, X86_ACC_FETCH };
 
 #define X86_TLB_BITS 10       /* 1024 entries: 4 MiB reach per MMU index */
 #define X86_TLB_SIZE (1 << X86_TLB_BITS)
-#define X86_MMU_MODES 2        /* 0 supervisor, 1 user */
+/* MMU modes of the softmmu TLB: supervisor, user, and supervisor with SMAP
+ * enforced (CR4.SMAP and EFLAGS.AC clear, or an implicit access). */
+enum { X86_MMU_SUP, X86_MMU_USER, X86_MMU_SUP_SMAP, X86_MMU_MODES };
 
 static inline CPUState *env_cpu(CPUX86State *env)
 {
@@ -79,6 +84,23 @@ uint64_t x86_get_eflags(CPUX86State *env);
 void x86_set_eflags(CPUX86State *env, uint64_t val, uint64_t mask);
 uint32_t x86_tb_flags(CPUX86State *env);
 int x86_cpl(CPUX86State *env);
+
+/* The MMU mode of an explicit data access at the current privilege level. */
+static inline int x86_mmu_index(CPUX86State *env)
+{
+    if (x86_cpl(env) == 3) {
+        return X86_MMU_USER;
+    }
+    return (env->cr[4] & CR4_SMAP) && !(env->rflags & AC_MASK) ? X86_MMU_SUP_SMAP
+                                                               : X86_MMU_SUP;
+}
+
+/* Implicit supervisor accesses (descriptor tables, TSS, the stacks of event
+ * delivery): SMAP applies whatever EFLAGS.AC says. */
+static inline int x86_mmu_implicit(CPUX86State *env)
+{
+    return (env->cr[4] & CR4_SMAP) ? X86_MMU_SUP_SMAP : X86_MMU_SUP;
+}
 /* Deliver an exception or interrupt (the loop calls it outside generated code).
  * next_eip is used for software interrupts; is_soft marks INT n. */
 void x86_do_interrupt(CPUX86State *env, int vec, bool is_soft, bool has_err,

@@ -96,6 +96,8 @@ struct TCGCPU {
     bool has_token;
 };
 
+_Static_assert(X86_MMU_MODES <= 3, "CPUX86State.tcg_tlb_* hold 3 MMU modes");
+
 static inline TCGCPU *tcpu(CPUX86State *env)
 {
     return env_cpu(env)->accel;
@@ -350,7 +352,8 @@ static TCGTLBEntry *tlb_fill_nofault(CPUX86State *env, uint64_t addr, int acc, i
             return e;
         }
     }
-    if (!x86_mmu_translate_ex(env, mem, addr, acc, mmu == 1, &paddr, &writable,
+    int wacc = acc | (mmu == X86_MMU_SUP_SMAP && acc != X86_ACC_FETCH ? X86_ACC_SMAP : 0);
+    if (!x86_mmu_translate_ex(env, mem, addr, wacc, mmu == X86_MMU_USER, &paddr, &writable,
                               &executable, err)) {
         return NULL;
     }
@@ -556,12 +559,12 @@ static void tlb_store_helper(void *envp, uint64_t addr, uint64_t val, MemOpIdx o
 
 static int cur_mmu(CPUX86State *env)
 {
-    return x86_cpl(env) == 3 ? 1 : 0;
+    return x86_mmu_index(env);
 }
 
 uint64_t x86_ld(CPUX86State *env, uint64_t addr, int size, uintptr_t ra)
 {
-    return mem_load(env, addr, size, cur_mmu(env) == 1 ? 1 : 0, ra);
+    return mem_load(env, addr, size, cur_mmu(env), ra);
 }
 
 void x86_st(CPUX86State *env, uint64_t addr, uint64_t val, int size, uintptr_t ra)
@@ -598,13 +601,13 @@ void *x86_host_ptr(CPUX86State *env, uint64_t addr, int acc, uintptr_t ra)
 
 uint64_t x86_ld_mmu(CPUX86State *env, uint64_t addr, int size, int mmu, uintptr_t ra)
 {
-    return mem_load(env, addr, size, mmu ? 1 : 0, ra);
+    return mem_load(env, addr, size, mmu, ra);
 }
 
 void x86_st_mmu(CPUX86State *env, uint64_t addr, uint64_t val, int size, int mmu,
                 uintptr_t ra)
 {
-    mem_store(env, addr, val, size, mmu ? 1 : 0, ra);
+    mem_store(env, addr, val, size, mmu, ra);
 }
 
 size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
@@ -624,7 +627,7 @@ size_t x86_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf, size_t len,
             }
             break;
         }
-        if (!x86_mmu_translate(env, mem, a, X86_ACC_FETCH, cur_mmu(env) == 1, &paddr,
+        if (!x86_mmu_translate(env, mem, a, X86_ACC_FETCH, x86_cpl(env) == 3, &paddr,
                                &writable, &err)) {
             if (done == 0 && must_first) {
                 env->cr[2] = a;
@@ -1219,9 +1222,11 @@ static bool tcg_cpu_init(CPUState *cpu, Error **errp)
         .nb_mmu_modes = X86_MMU_MODES,
         .fixed_mask = (X86_TLB_SIZE - 1) << TCG_TLB_ENTRY_BITS,
         .mask_ofs = { offsetof(CPUX86State, tcg_tlb_mask[0]),
-                      offsetof(CPUX86State, tcg_tlb_mask[1]) },
+                      offsetof(CPUX86State, tcg_tlb_mask[1]),
+                      offsetof(CPUX86State, tcg_tlb_mask[2]) },
         .table_ofs = { offsetof(CPUX86State, tcg_tlb_table[0]),
-                       offsetof(CPUX86State, tcg_tlb_table[1]) },
+                       offsetof(CPUX86State, tcg_tlb_table[1]),
+                       offsetof(CPUX86State, tcg_tlb_table[2]) },
         .load = tlb_load_helper,
         .store = tlb_store_helper,
     };

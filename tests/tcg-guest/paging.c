@@ -192,6 +192,67 @@ int main(u32 magic, u32 mbi)
         __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
     }
 
+    /* SMAP (SDM Vol 3 §4.6.1): with CR4.SMAP, a CPL 0 read of a user page
+     * faults unless EFLAGS.AC is set (STAC); an implicit supervisor access
+     * (a segment load reading an LDT that lies in a user page) faults even
+     * with AC set. The handler remaps the page supervisor each time. */
+    if (brand[0] == 0x36387462u) {
+        check("bt86 advertises SMAP", (c7[1] >> 20) & 1, 1);
+    }
+    if ((c7[1] >> 20) & 1) {
+        u32 *user_page = (u32 *)(WINDOW + 0x2000);
+        *(volatile u32 *)(backing + 0x2010) = 0x5a5a0001;
+        pt[2] = ((u32)backing + 0x2000) | PTE_P | PTE_W | PTE_US;
+        pd[2] |= PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+        __asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
+        __asm__ volatile("movl %0, %%cr4" : : "r"(cr4 | 0x200000u) : "memory");
+        u32 before = pf_count;
+        u32 got = *(volatile u32 *)(user_page + 4);
+        check("SMAP: a CPL 0 read of a user page faults", pf_count, before + 1);
+        check("SMAP #PF error code (P, read)", pf_err, 1);
+        check("SMAP: the read completes after the remap", got, 0x5a5a0001);
+        pt[2] |= PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+        __asm__ volatile("stac\n\tmovl (%1), %0\n\tclac"
+                         : "=r"(got) : "r"(user_page + 4) : "memory");
+        check("SMAP: with STAC the read does not fault", pf_count, before + 1);
+        check("SMAP: the STAC read's value", got, 0x5a5a0001);
+        /* Implicit access: an LDT in the user page, reached through a GDT
+         * copy (in supervisor memory) with an LDT descriptor in slot 15. Event
+         * delivery only reads the GDT, so the #PF is delivered normally. */
+        struct __attribute__((packed)) { u16 limit; u32 base; } g0, g1;
+        __asm__ volatile("sgdt %0" : "=m"(g0));
+        u8 *gcopy = backing + 0x3800;               /* supervisor (identity) */
+        for (u32 i = 0; i < 0x80; i++) {
+            gcopy[i] = i <= g0.limit ? ((u8 *)g0.base)[i] : 0;
+        }
+        u32 ldt_lin = WINDOW + 0x2800;
+        u32 *ldesc = (u32 *)(gcopy + 15 * 8);
+        ldesc[0] = (ldt_lin & 0xffff) << 16 | 0x0f;            /* limit 15 */
+        ldesc[1] = (ldt_lin & 0xff000000u) | 0x8200 | ((ldt_lin >> 16) & 0xff);
+        u32 ds;
+        __asm__ volatile("movl %%ds, %0" : "=r"(ds));
+        for (u32 i = 0; i < 8; i++) {                /* LDT slot 0 = DS's descriptor */
+            backing[0x2800 + i] = ((u8 *)g0.base)[(ds & ~7u) + i];
+        }
+        g1.limit = 0x7f;
+        g1.base = (u32)gcopy;
+        pt[2] |= PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+        __asm__ volatile("lgdt %0\n\tmovw $0x78, %%ax\n\tlldt %%ax\n\tstac\n\t"
+                         "movw $0x4, %%ax\n\tmovw %%ax, %%fs\n\tclac\n\t"
+                         "xorl %%eax, %%eax\n\tmovw %%ax, %%fs\n\tlldt %%ax\n\tlgdt %1"
+                         : : "m"(g1), "m"(g0) : "eax", "memory");
+        check("SMAP: an LDT read from a user page faults even with AC set",
+              pf_count, before + 2);
+        check("SMAP implicit #PF error code", pf_err, 1);
+        check("SMAP implicit #PF CR2 is the LDT entry", pf_cr2, ldt_lin);
+        __asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
+        pd[2] &= ~PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+    }
+
     /* Two code pages behind one linear address: after the remap (and a CR3
      * reload) the other code must run, not a stale translation of the first. */
     static u8 code[2][4096] __attribute__((aligned(4096)));
