@@ -49,6 +49,7 @@ typedef struct X86State {
     uint32_t locked;        /* registers in use by the op being emitted */
     bool overflow;          /* code buffer or frame exhausted */
     bool have_lzcnt;
+    bool have_bmi2;         /* RORX: the TLB index without a copy */
     /*
      * Read-modify-write: a guest load whose address is stored to again by a
      * later op of the same instruction probes the TLB for writing; its fast
@@ -1533,9 +1534,20 @@ static void out_qemu_ldst(TCGContext *s, const TCGOp *op, const OpRegs *R, bool 
             }
         }
 
-        /* tmp1 = &table[(addr >> page_bits) & (n - 1)] */
-        out_mov(s, true, TCG_TMP1, addr);
-        out_shifti(s, SHIFT_SHR, true, TCG_TMP1, d->page_bits - TCG_TLB_ENTRY_BITS);
+        /* tmp1 = &table[(addr >> page_bits) & (n - 1)]. With a fixed mask, a
+         * rotate (RORX, three operands) does for the shift: the bits rotated
+         * in at the top are masked off. */
+        if (d->fixed_mask && b->have_bmi2) {
+            out8(s, 0xc4);                                  /* VEX, map 0F3A */
+            out8(s, (uint8_t)((TCG_TMP1 & 8 ? 0 : 0x80) | 0x40 | (addr & 8 ? 0 : 0x20) | 3));
+            out8(s, 0x80 | 0x78 | 3);                       /* W1, vvvv unused, F2 */
+            out8(s, 0xf0);                                  /* RORX r64, r/m64, imm8 */
+            out8(s, (uint8_t)(0xc0 | (TCG_TMP1 & 7) << 3 | (addr & 7)));
+            out8(s, (uint8_t)(d->page_bits - TCG_TLB_ENTRY_BITS));
+        } else {
+            out_mov(s, true, TCG_TMP1, addr);
+            out_shifti(s, SHIFT_SHR, true, TCG_TMP1, d->page_bits - TCG_TLB_ENTRY_BITS);
+        }
         if (d->fixed_mask) {
             out_arithi(s, ARITH_AND, false, TCG_TMP1, d->fixed_mask);  /* zero-extends */
         } else {
@@ -1643,6 +1655,10 @@ void tcg_x86_emit_prologue(TCGContext *s)
     uint8_t *start;
 
     s->be = g_new0(X86State, 1);
+    {
+        unsigned a, b, c, d;
+        be(s)->have_bmi2 = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_BMI2);
+    }
     s->code_ptr = start = s->buf.rw;
     /* entry(env = rdi, code = rsi) */
     for (size_t i = 0; i < ARRAY_SIZE(saved_regs); i++) {
