@@ -684,7 +684,10 @@ static void tb_register_pages(TCGCPU *tc, TB *tb, uint64_t pc, uint64_t size)
         if (start >= end) {
             break;
         }
-        if (!x86_mmu_translate(env, mem, start, X86_ACC_FETCH, false, &paddr, &w, &err)) {
+        /* At the block's own privilege: with SMEP a supervisor walk of a
+         * user page fails, and the block would never validate. */
+        if (!x86_mmu_translate(env, mem, start, X86_ACC_FETCH, x86_cpl(env) == 3, &paddr,
+                               &w, &err)) {
             continue;
         }
         uint64_t ppage = paddr & ~0xfffull;
