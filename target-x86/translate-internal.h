@@ -31,6 +31,10 @@ extern X86Globals x86_tcg_globals;
 #define V TCG_CALL_VOID
 #define RD (TCG_CALL_NO_WRITE_GLOBALS | TCG_CALL_NO_SIDE_EFFECTS)
 #define RAISE TCG_CALL_MAY_RAISE
+/* Target-private helper flag (TCG ignores it): the helper may change what
+ * x86_tb_flags() computes (CPL, modes, CR0/CR4 bits, EFLAGS.VM/AC), so a
+ * lookup later in the block must compute the flags again. */
+#define MODE (1u << 8)
 
 extern const TCGHelperInfo x86_hi_raise;
 extern const TCGHelperInfo x86_hi_lookup_tb_ptr;
@@ -58,6 +62,7 @@ typedef struct DC {
      * between two such points restores it from the insn_start record
      * (word 1 = cc_op + 1, 0 when env already holds it). */
     bool cc_dirty;          /* cc_known not yet stored in env->cc_op */
+    bool mode_dirty;        /* a MODE helper ran: the block's flags may be stale */
     int insn_op;            /* op index of this instruction's insn_start */
     int cc_slot;            /* op index of a parked "cc_op = value at insn start"
                              * store, or -1 */
@@ -104,6 +109,9 @@ static inline void call(DC *d, const TCGHelperInfo *hi, int ret, int n, ...)
     int args[TCG_MAX_HELPER_ARGS];
     va_list ap;
     cc_sync(d);
+    if (hi->flags & MODE) {
+        d->mode_dirty = true;
+    }
     args[0] = tcg_env(d->s).idx;
     va_start(ap, n);
     for (int i = 1; i < n; i++) {
@@ -338,7 +346,10 @@ static inline void st_rip(DC *d, uint64_t eip)
 static inline void gen_lookup_and_goto(DC *d)
 {
     TCGv_i64 p = tmp(d);
-    call(d, &x86_hi_lookup_tb_ptr, p.idx, 1);
+    /* The next block usually runs in this one's mode: pass the flags so
+     * that the lookup need not compute them (~0: compute). */
+    call(d, &x86_hi_lookup_tb_ptr, p.idx, 2,
+         cst(d, d->mode_dirty ? (int64_t)~0u : (int64_t)d->flags));
     tcg_gen_goto_ptr(d->s, (TCGv_ptr){ p.idx });
 }
 
@@ -348,7 +359,11 @@ static inline void gen_lookup_and_goto(DC *d)
 static inline void gen_goto(DC *d, int n, uint64_t eip)
 {
     eip &= eip_mask(d);
-    if (((eip + d->cs_base) & ~0xfffull) != (d->pc_start & ~0xfffull)) {
+    /* After a helper that may change the mode (MODE), the next block is
+     * found with the flags as they are now: a chained jump would enter the
+     * block translated for the flags of an earlier run. */
+    if (d->mode_dirty ||
+        ((eip + d->cs_base) & ~0xfffull) != (d->pc_start & ~0xfffull)) {
         st_rip(d, eip);
         gen_lookup_and_goto(d);
         return;

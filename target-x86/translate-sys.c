@@ -9,10 +9,10 @@
 #include "target-x86/translate-internal.h"
 #include "target-x86/seg-helper.h"
 
-static const TCGHelperInfo hi_syscall = TCG_HELPER_INFO(helper_syscall, RAISE, V, P, Q);
-static const TCGHelperInfo hi_sysret = TCG_HELPER_INFO(helper_sysret, RAISE, V, P, Q);
-static const TCGHelperInfo hi_sysenter = TCG_HELPER_INFO(helper_sysenter, RAISE, V, P);
-static const TCGHelperInfo hi_sysexit = TCG_HELPER_INFO(helper_sysexit, RAISE, V, P, Q);
+static const TCGHelperInfo hi_syscall = TCG_HELPER_INFO(helper_syscall, RAISE | MODE, V, P, Q);
+static const TCGHelperInfo hi_sysret = TCG_HELPER_INFO(helper_sysret, RAISE | MODE, V, P, Q);
+static const TCGHelperInfo hi_sysenter = TCG_HELPER_INFO(helper_sysenter, RAISE | MODE, V, P);
+static const TCGHelperInfo hi_sysexit = TCG_HELPER_INFO(helper_sysexit, RAISE | MODE, V, P, Q);
 static const TCGHelperInfo hi_fsgsbase =
     TCG_HELPER_INFO(helper_fsgsbase, RAISE, Q, P, Q, Q);
 static const TCGHelperInfo hi_lar = TCG_HELPER_INFO(helper_lar, RAISE, Q, P, Q, Q, Q);

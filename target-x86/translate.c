@@ -54,24 +54,24 @@ static const TCGHelperInfo hi_string =
 static const TCGHelperInfo hi_cpuid = TCG_HELPER_INFO(helper_cpuid, 0, V, P);
 static const TCGHelperInfo hi_rdtsc = TCG_HELPER_INFO(helper_rdtsc, 0, V, P);
 static const TCGHelperInfo hi_rdmsr = TCG_HELPER_INFO(helper_rdmsr, RAISE, V, P);
-static const TCGHelperInfo hi_wrmsr = TCG_HELPER_INFO(helper_wrmsr, RAISE, V, P);
+static const TCGHelperInfo hi_wrmsr = TCG_HELPER_INFO(helper_wrmsr, RAISE | MODE, V, P);
 static const TCGHelperInfo hi_write_cr =
-    TCG_HELPER_INFO(helper_write_cr, RAISE, V, P, Q, Q);
+    TCG_HELPER_INFO(helper_write_cr, RAISE | MODE, V, P, Q, Q);
 static const TCGHelperInfo hi_read_cr = TCG_HELPER_INFO(helper_read_cr, RAISE, Q, P, Q);
 static const TCGHelperInfo hi_lgdt = TCG_HELPER_INFO(helper_lgdt, RAISE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_load_seg =
-    TCG_HELPER_INFO(helper_load_seg, RAISE, V, P, Q, Q);
-static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE, V, P, Q, Q, Q);
+    TCG_HELPER_INFO(helper_load_seg, RAISE | MODE, V, P, Q, Q);
+static const TCGHelperInfo hi_ljmp = TCG_HELPER_INFO(helper_ljmp, RAISE | MODE, V, P, Q, Q, Q);
 static const TCGHelperInfo hi_check_iopl = TCG_HELPER_INFO(helper_check_iopl, RAISE, V, P);
-static const TCGHelperInfo hi_popf = TCG_HELPER_INFO(helper_popf, RAISE, V, P, Q, Q);
+static const TCGHelperInfo hi_popf = TCG_HELPER_INFO(helper_popf, RAISE | MODE, V, P, Q, Q);
 static const TCGHelperInfo hi_check_tsd = TCG_HELPER_INFO(helper_check_tsd, RAISE, V, P);
 static const TCGHelperInfo hi_lcall =
-    TCG_HELPER_INFO(helper_lcall, RAISE, V, P, Q, Q, Q, Q);
-static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE, V, P, Q, Q);
-static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE, V, P, Q, Q);
+    TCG_HELPER_INFO(helper_lcall, RAISE | MODE, V, P, Q, Q, Q, Q);
+static const TCGHelperInfo hi_lret = TCG_HELPER_INFO(helper_lret, RAISE | MODE, V, P, Q, Q);
+static const TCGHelperInfo hi_iret = TCG_HELPER_INFO(helper_iret, RAISE | MODE, V, P, Q, Q);
 const TCGHelperInfo x86_hi_raise = TCG_HELPER_INFO(helper_raise, RAISE, V, P, Q);
-const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P);
-static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE, V, P, Q, Q);
+const TCGHelperInfo x86_hi_lookup_tb_ptr = TCG_HELPER_INFO(helper_lookup_tb_ptr, RD, Q, P, Q);
+static const TCGHelperInfo hi_int = TCG_HELPER_INFO(helper_int, RAISE | MODE, V, P, Q, Q);
 static const TCGHelperInfo hi_hlt = TCG_HELPER_INFO(helper_hlt, RAISE, V, P);
 static const TCGHelperInfo hi_invpcid = TCG_HELPER_INFO(helper_invpcid, RAISE, V, P, Q, Q);
 static const TCGHelperInfo hi_pause =
@@ -89,7 +89,7 @@ static const TCGHelperInfo hi_mov_dr = TCG_HELPER_INFO(helper_mov_dr, RAISE, V, 
 static const TCGHelperInfo hi_mov_dr_read =
     TCG_HELPER_INFO(helper_mov_dr_read, RAISE, Q, P, Q);
 static const TCGHelperInfo hi_load_sysseg =
-    TCG_HELPER_INFO(helper_load_sysseg, RAISE, V, P, Q, Q);
+    TCG_HELPER_INFO(helper_load_sysseg, RAISE | MODE, V, P, Q, Q);
 
 /* ---- flags ---- */
 
@@ -911,6 +911,7 @@ static bool gen_insn(DC *d)
             return true;
         }
         TCGv_i64 f = tmp(d);
+        d->mode_dirty = true;       /* AC picks TBF_SMAP */
         tcg_gen_ld_i64(s, f, offsetof(CPUX86State, rflags));
         if (mnem == X86_M_STAC) {
             tcg_gen_ori_i64(s, f, f, AC_MASK);

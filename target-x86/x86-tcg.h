@@ -76,7 +76,7 @@ void x86_disas_insn(char *out, size_t outlen, const uint8_t *code, size_t len,
                     uint64_t addr, int mode_bits);
 
 /* ---- accel/tcg: the next block's host code, or the epilogue ---- */
-uint64_t helper_lookup_tb_ptr(CPUX86State *env);
+uint64_t helper_lookup_tb_ptr(CPUX86State *env, uint64_t flags_hint);
 
 /* ---- helper.c ---- */
 uint32_t x86_cc_compute(CPUX86State *env);

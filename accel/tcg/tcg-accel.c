@@ -869,11 +869,11 @@ static TB *tb_find(TCGCPU *tc)
  * Requests (kicks, interrupts, invalidation) are still seen, by the exit
  * check every block starts with. A miss returns the epilogue (exit 0).
  */
-uint64_t helper_lookup_tb_ptr(CPUX86State *env)
+uint64_t helper_lookup_tb_ptr(CPUX86State *env, uint64_t flags_hint)
 {
     TCGCPU *tc = tcpu(env);
     uint64_t cs_base = env->segs[R_CS].base;
-    uint32_t flags = x86_tb_flags(env);
+    uint32_t flags = flags_hint != (uint32_t)~0u ? (uint32_t)flags_hint : x86_tb_flags(env);
     uint64_t pc = env->rip + cs_base;
     if (!(flags & TBF_CODE64)) {
         pc &= 0xffffffffull;
