@@ -386,6 +386,57 @@ static bool gen_shift_imm(DC *d, int mnem)
     return true;
 }
 
+/* SHL/SAL/SHR/SAR of 32/64 bits by CL, inline: the count is masked to the
+ * operand width, so the result is a plain host shift. A zero count leaves
+ * the flags alone (SDM Vol 2B SAL/SAR/SHL/SHR), so the new lazy state goes
+ * in through movcond, cc_op included, and is unknown to the translator after. */
+static bool gen_shift_cl(DC *d, int mnem)
+{
+    TCGContext *s = d->s;
+    X86Insn *in = &d->in;
+    int size = in->ops[0].size, lg = lg_of(size), kind;
+
+    if ((mnem != X86_M_SHL && mnem != X86_M_SAL && mnem != X86_M_SHR &&
+         mnem != X86_M_SAR) || lg < 2 || in->ops[1].kind != X86_OPK_REG) {
+        return false;
+    }
+    TCGv_i64 a = ld_op(d, 0), c = tmp(d), c1 = tmp(d), r = tmp(d), src = tmp(d);
+    int mask = lg == 3 ? 63 : 31;
+    tcg_gen_andi_i64(s, c, ld_op(d, 1), mask);
+    tcg_gen_subi_i64(s, c1, c, 1);
+    tcg_gen_andi_i64(s, c1, c1, mask);      /* count 0: unused, kept in range */
+    if (mnem == X86_M_SHR) {
+        tcg_gen_shr_i64(s, r, a, c);
+        tcg_gen_shr_i64(s, src, a, c1);
+        kind = CC_K_SHR;
+    } else if (mnem == X86_M_SAR) {
+        TCGv_i64 sa = tmp(d);
+        ext_lg(d, sa, a, lg, true);
+        tcg_gen_sar_i64(s, r, sa, c);
+        ext_lg(d, r, r, lg, false);
+        tcg_gen_sar_i64(s, src, sa, c1);
+        kind = CC_K_SAR;
+    } else {
+        tcg_gen_shl_i64(s, r, a, c);
+        ext_lg(d, r, r, lg, false);
+        tcg_gen_shl_i64(s, src, a, c1);
+        kind = CC_K_SHL;
+    }
+    st_op(d, 0, r);
+    /* Flags last (the store above may fault): old state where the count is 0. */
+    cc_sync(d);
+    TCGv_i64 z = cst(d, 0);
+    tcg_gen_movcond_i64(s, TCG_COND_NE, G.cc_dst, c, z, r, G.cc_dst);
+    tcg_gen_movcond_i64(s, TCG_COND_NE, G.cc_src, c, z, src, G.cc_src);
+    TCGv_i32 c32 = tcg_temp_new_i32(s);
+    tcg_gen_extrl_i64_i32(s, c32, c);
+    tcg_gen_movcond_i32(s, TCG_COND_NE, G.cc_op, c32, tcg_constant_i32(s, 0),
+                        tcg_constant_i32(s, CC_OP(kind, lg)), G.cc_op);
+    d->cc_known = -1;
+    d->cc_mark = -1;
+    return true;
+}
+
 /* Two- and three-operand IMUL: the truncated product; CF = OF when the full
  * product differs from it sign-extended (cc_src = that difference). */
 static void gen_imul2(DC *d, TCGv_i64 a, TCGv_i64 b)
@@ -651,7 +702,7 @@ static bool gen_insn(DC *d)
             [X86_M_ROL] = 0, [X86_M_ROR] = 1, [X86_M_RCL] = 2, [X86_M_RCR] = 3,
             [X86_M_SHL] = 4, [X86_M_SHR] = 5, [X86_M_SAL] = 6, [X86_M_SAR] = 7,
         };
-        if (gen_shift_imm(d, mnem)) {
+        if (gen_shift_imm(d, mnem) || gen_shift_cl(d, mnem)) {
             return true;
         }
         a = ld_op(d, 0);
