@@ -61,6 +61,15 @@ void pf_handler(u32 err)
     }
 }
 
+/* One copy of the code for both runs (not unrolled into two). */
+static __attribute__((noinline)) u32 cr4_then_load(u32 cr4, const u32 *p)
+{
+    u32 v;
+    __asm__ volatile("movl %1, %%cr4\n\tmovl (%2), %0" : "=r"(v) : "r"(cr4), "r"(p)
+                     : "memory");
+    return v;
+}
+
 static u32 failures;
 
 static void check(const char *what, u32 got, u32 want)
@@ -218,6 +227,23 @@ int main(u32 magic, u32 mbi)
                          : "=r"(got) : "r"(user_page + 4) : "memory");
         check("SMAP: with STAC the read does not fault", pf_count, before + 1);
         check("SMAP: the STAC read's value", got, 0x5a5a0001);
+        /* The same MOV CR4 + load, run with SMAP off and then on: the load's
+         * block must follow the new CR4 (a chained jump from the MOV CR4 block
+         * made on the first run would reach a block translated without SMAP). */
+        __asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
+        pt[2] |= PTE_US;
+        __asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::: "eax", "memory");
+        u32 pf_runs[2];
+        for (u32 k = 0; k < 2; k++) {
+            u32 v4 = k ? cr4 | 0x200000u : cr4;
+            u32 before_k = pf_count;
+            got = cr4_then_load(v4, user_page + 4);
+            pf_runs[k] = pf_count - before_k;
+        }
+        check("SMAP off, then on, for the same code: faults on the first run", pf_runs[0], 0);
+        check("SMAP off, then on, for the same code: faults on the second run", pf_runs[1],
+              1);
+        before = pf_count;
         /* Implicit access: an LDT in the user page, reached through a GDT
          * copy (in supervisor memory) with an LDT descriptor in slot 15. Event
          * delivery only reads the GDT, so the #PF is delivered normally. */
@@ -245,7 +271,7 @@ int main(u32 magic, u32 mbi)
                          "xorl %%eax, %%eax\n\tmovw %%ax, %%fs\n\tlldt %%ax\n\tlgdt %1"
                          : : "m"(g1), "m"(g0) : "eax", "memory");
         check("SMAP: an LDT read from a user page faults even with AC set",
-              pf_count, before + 2);
+              pf_count, before + 1);
         check("SMAP implicit #PF error code", pf_err, 1);
         check("SMAP implicit #PF CR2 is the LDT entry", pf_cr2, ldt_lin);
         __asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
