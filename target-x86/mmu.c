@@ -84,7 +84,10 @@ bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc
             }
             rw &= !!(pte & PG_RW);
             us &= !!(pte & PG_US);
-            if (nxe && (pte & PG_NX)) {
+            if (pte & PG_NX) {
+                if (!nxe) {
+                    goto fault_rsvd;    /* bit 63 is reserved without NXE (§4.5) */
+                }
                 nx = true;
             }
             entry_addr[n] = ea;
