@@ -15,6 +15,7 @@
 #define PG_PS  (1ull << 7)
 #define PG_NX  (1ull << 63)
 #define PHYS_MASK 0x000ffffffffff000ull
+#define PG_RSVD_HI 0x000fff0000000000ull    /* bits 51:40, above MAXPHYADDR */
 
 static uint64_t pte_load(MemMap *mem, uint64_t addr, int size)
 {
@@ -84,6 +85,11 @@ bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc
             }
             rw &= !!(pte & PG_RW);
             us &= !!(pte & PG_US);
+            /* Address bits at or above MAXPHYADDR (40, CPUID 0x80000008) are
+             * reserved in every entry (§4.5). */
+            if (pte & PG_RSVD_HI) {
+                goto fault_rsvd;
+            }
             if (pte & PG_NX) {
                 if (!nxe) {
                     goto fault_rsvd;    /* bit 63 is reserved without NXE (§4.5) */
@@ -97,6 +103,11 @@ bool x86_mmu_translate_ex(CPUX86State *env, MemMap *mem, uint64_t vaddr, int acc
                     goto fault_rsvd;
                 }
                 page_size = 1ull << shift;
+                /* A large page's address bits below its size, except PAT
+                 * (bit 12), are reserved: 20:13 for 2 MiB, 29:13 for 1 GiB. */
+                if (lvl > 1 && (pte & (page_size - 1) & ~0x1fffull)) {
+                    goto fault_rsvd;
+                }
                 *paddr = (pte & PHYS_MASK & ~(page_size - 1)) | (vaddr & (page_size - 1));
                 goto found;
             }
