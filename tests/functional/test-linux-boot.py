@@ -121,7 +121,7 @@ def main():
                 'mmx fxsr sse sse2 ht syscall nx pdpe1gb rdtscp lm constant_tsc '
                 'nonstop_tsc pni ssse3 cx16 sse4_1 sse4_2 movbe popcnt '
                 'tsc_deadline_timer xsave hypervisor lahf_lm abm fsgsbase erms '
-                'rdpid arch_capabilities').split()
+                'rdpid arch_capabilities pcid smep smap invpcid').split()
         if a.smp == 1:
             want.remove('ht')
         m = re.search(r'bt86: flags\s*:(.*)', text)
