@@ -13,7 +13,8 @@
  * gate from ring 3 with LRETQ back to the outer level;
  * RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE with CR4.FSGSBASE (#UD); RDTSCP
  * and RDPID (when CPUID has it); #GP(0) for a load from a non-canonical
- * address; PCID and INVPCID (when CPUID has them). Failures print the check number and the value seen.
+ * address; PCID and INVPCID (when CPUID has them); #PF with RSVD for
+ * reserved bits in a page-directory entry. Failures print the check number and the value seen.
  */
 #include "guest.h"
 
@@ -105,6 +106,9 @@ int main(u32 magic, u32 mbi)
     pdpt[0] = (u32)pd | 7;
     pd[0] = 0x000000 | 0x87;
     pd[1] = 0x200000 | 0x87;
+    /* A reserved bit (SDM Vol 3 §4.5): bit 51 is above the 40-bit physical
+     * address width. */
+    pd[5] = 0xa00000 | 0x87 | (1ull << 51);
     enter_lm();
 }
 
@@ -610,6 +614,16 @@ __asm__(
     "    andq $~0x20000, %rcx\n"
     "    movq %rcx, %cr4\n"
     "17:\n"
+    "\n"
+    "    /* A reserved bit in a PDE: #PF with RSVD (the SDM's code is 9, P and\n"
+    "     * RSVD; QEMU 7.2, the oracle, leaves P out: only RSVD is compared). */\n"
+    "    ARM 22f\n"
+    "    movl $0xa00000, %eax\n"
+    "    movq (%rax), %rbx\n"
+    "22: CHECK got_vec(%rip), 14, 66\n"
+    "    movq got_err(%rip), %rax\n"
+    "    andl $8, %eax\n"
+    "    CHECK %rax, 8, 67\n"
     "\n"
     "    /* Report. */\n"
     "    cmpl $0, nfail(%rip)\n"
