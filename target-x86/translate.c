@@ -337,12 +337,37 @@ static void gen_incdec(DC *d, bool inc)
     set_cc(d, inc ? CC_K_INC : CC_K_DEC, lg, r, cf);
 }
 
-/* SHL/SAL/SHR/SAR by a constant non-zero count, flags lazily (CC_K_SHL..).
- * A zero count leaves the flags alone and a CL count may be zero at run time:
- * those go to helper_shift. */
-static bool gen_shift_imm(DC *d, int mnem)
+/* r = a shifted by c and src = a shifted by c1 = c - 1 (its low or high bit
+ * is the last one out: CF) for SHL/SAL, SHR or SAR of 1 << lg bytes; returns
+ * the lazy-flags kind. */
+static int shift_pair(DC *d, int mnem, int lg, TCGv_i64 a, TCGv_i64 c, TCGv_i64 c1,
+                      TCGv_i64 r, TCGv_i64 src)
 {
     TCGContext *s = d->s;
+    if (mnem == X86_M_SHR) {
+        tcg_gen_shr_i64(s, r, a, c);
+        tcg_gen_shr_i64(s, src, a, c1);
+        return CC_K_SHR;
+    }
+    if (mnem == X86_M_SAR) {
+        TCGv_i64 sa = tmp(d);
+        ext_lg(d, sa, a, lg, true);
+        tcg_gen_sar_i64(s, r, sa, c);
+        ext_lg(d, r, r, lg, false);
+        tcg_gen_sar_i64(s, src, sa, c1);
+        return CC_K_SAR;
+    }
+    tcg_gen_shl_i64(s, r, a, c);
+    ext_lg(d, r, r, lg, false);
+    tcg_gen_shl_i64(s, src, a, c1);
+    return CC_K_SHL;
+}
+
+/* SHL/SAL/SHR/SAR by a constant non-zero count, flags lazily (CC_K_SHL..).
+ * A zero count leaves the flags alone: an immediate 0 goes to helper_shift,
+ * a CL count to gen_shift_cl (32/64 bits) or helper_shift. */
+static bool gen_shift_imm(DC *d, int mnem)
+{
     X86Insn *in = &d->in;
     int size = in->ops[0].size, lg = lg_of(size), kind, count;
     TCGv_i64 a, r, src;
@@ -364,23 +389,7 @@ static bool gen_shift_imm(DC *d, int mnem)
     a = ld_op(d, 0);
     r = tmp(d);
     src = tmp(d);
-    if (mnem == X86_M_SHR) {
-        tcg_gen_shri_i64(s, r, a, count);
-        tcg_gen_shri_i64(s, src, a, count - 1);
-        kind = CC_K_SHR;
-    } else if (mnem == X86_M_SAR) {
-        TCGv_i64 sa = tmp(d);
-        ext_lg(d, sa, a, lg, true);
-        tcg_gen_sari_i64(s, r, sa, count);
-        ext_lg(d, r, r, lg, false);
-        tcg_gen_sari_i64(s, src, sa, count - 1);
-        kind = CC_K_SAR;
-    } else {
-        tcg_gen_shli_i64(s, r, a, count);
-        ext_lg(d, r, r, lg, false);
-        tcg_gen_shli_i64(s, src, a, count - 1);
-        kind = CC_K_SHL;
-    }
+    kind = shift_pair(d, mnem, lg, a, cst(d, count), cst(d, count - 1), r, src);
     st_op(d, 0, r);
     set_cc(d, kind, lg, r, src);
     return true;
@@ -405,23 +414,7 @@ static bool gen_shift_cl(DC *d, int mnem)
     tcg_gen_andi_i64(s, c, ld_op(d, 1), mask);
     tcg_gen_subi_i64(s, c1, c, 1);
     tcg_gen_andi_i64(s, c1, c1, mask);      /* count 0: unused, kept in range */
-    if (mnem == X86_M_SHR) {
-        tcg_gen_shr_i64(s, r, a, c);
-        tcg_gen_shr_i64(s, src, a, c1);
-        kind = CC_K_SHR;
-    } else if (mnem == X86_M_SAR) {
-        TCGv_i64 sa = tmp(d);
-        ext_lg(d, sa, a, lg, true);
-        tcg_gen_sar_i64(s, r, sa, c);
-        ext_lg(d, r, r, lg, false);
-        tcg_gen_sar_i64(s, src, sa, c1);
-        kind = CC_K_SAR;
-    } else {
-        tcg_gen_shl_i64(s, r, a, c);
-        ext_lg(d, r, r, lg, false);
-        tcg_gen_shl_i64(s, src, a, c1);
-        kind = CC_K_SHL;
-    }
+    kind = shift_pair(d, mnem, lg, a, c, c1, r, src);
     st_op(d, 0, r);
     /* Flags last (the store above may fault): old state where the count is 0. */
     cc_sync(d);
