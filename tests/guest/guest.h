@@ -48,6 +48,14 @@ void serial_put_hex(u32 v);
 /* Write code to the debug-exit port; never returns. */
 void guest_exit(u32 code) __attribute__((noreturn));
 
+/* A 256-gate protected-mode IDT shared by the tests: guest_set_gate makes
+ * vector vec a present DPL 0 32-bit interrupt gate to fn (code segment
+ * SEL_CODE32); guest_load_idt loads it (LIDT), also on other CPUs. */
+#ifndef __x86_64__
+void guest_set_gate(unsigned vec, void (*fn)(void));
+void guest_load_idt(void);
+#endif
+
 /* Defined by each program; its return value goes to guest_exit(). */
 int main(u32 magic, u32 mbi);
 

@@ -63,3 +63,38 @@ void guest_exit(u32 code)
         __asm__ volatile("cli; hlt");
     }
 }
+
+/* ---- the IDT (SDM Vol 3 §6.11, Figure 6-2): 32-bit guests only ---- */
+#ifndef __x86_64__
+
+struct idt_gate {
+    u16 off_lo, sel;
+    u8 zero, type;
+    u16 off_hi;
+} __attribute__((packed));
+
+/* In sections of their own that the linker scripts place last: linking
+ * them shifts no other code or data (some tests' results depend on where
+ * their code lies). */
+#define IDT_TEXT __attribute__((section(".guest_idt_text")))
+static struct idt_gate idt[256] __attribute__((aligned(8), section(".guest_idt_data")));
+
+IDT_TEXT void guest_set_gate(unsigned vec, void (*fn)(void))
+{
+    u32 a = (u32)fn;
+    idt[vec & 255] = (struct idt_gate){
+        .off_lo = a & 0xffff, .sel = SEL_CODE32, .zero = 0,
+        .type = 0x8e,                   /* present, DPL 0, 32-bit interrupt gate */
+        .off_hi = a >> 16,
+    };
+}
+
+IDT_TEXT void guest_load_idt(void)
+{
+    struct {
+        u16 limit;
+        u32 base;
+    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (u32)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+#endif

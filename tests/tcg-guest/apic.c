@@ -57,18 +57,6 @@
 static u64 tsc_per_ms = 1000000;
 #define TSC_PER_MS      tsc_per_ms
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[256] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 extern const u8 gdt_desc[];
 extern const u8 ap_tramp_start[], ap_tramp_end[];
 
@@ -227,16 +215,6 @@ void isr(u32 vec)
     lapic_wr(L_EOI, 0);
 }
 
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = SEL_CODE32;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;
-    idt[vec].off_hi = a >> 16;
-}
-
 /* The AP: real mode at TRAMP_ADDR (SIPI vector 8), into protected mode with
  * crt0's GDT, then ap_entry32 on its own stack. */
 __asm__(".text\n"
@@ -267,7 +245,7 @@ __asm__(".text\n"
 
 void ap_main(void)
 {
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_load_idt();
     lapic_wr(L_SVR, 0x100 | V_SPURIOUS);
     ap_ready = 1;
     for (;;) {
@@ -570,22 +548,20 @@ int main(u32 magic, u32 mbi)
     (void)magic;
     (void)mbi;
     for (int i = 0; i < 256; i++) {
-        set_gate(i, i < 0x20 ? vec_other[i] : vec_0x00);
+        guest_set_gate(i, i < 0x20 ? vec_other[i] : vec_0x00);
     }
-    set_gate(V_SELF, vec_0x40);
-    set_gate(V_ONESHOT, vec_0x41);
-    set_gate(V_PERIODIC, vec_0x42);
-    set_gate(V_DEADLINE, vec_0x43);
-    set_gate(V_IPI, vec_0x50);
-    set_gate(V_BCAST, vec_0x51);
-    set_gate(V_PIT, vec_0x60);
-    set_gate(V_RTC, vec_0x61);
-    set_gate(V_SPURIOUS, vec_0xff);
-    set_gate(0x27, vec_0x27);
-    set_gate(0x2f, vec_0x2f);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(V_SELF, vec_0x40);
+    guest_set_gate(V_ONESHOT, vec_0x41);
+    guest_set_gate(V_PERIODIC, vec_0x42);
+    guest_set_gate(V_DEADLINE, vec_0x43);
+    guest_set_gate(V_IPI, vec_0x50);
+    guest_set_gate(V_BCAST, vec_0x51);
+    guest_set_gate(V_PIT, vec_0x60);
+    guest_set_gate(V_RTC, vec_0x61);
+    guest_set_gate(V_SPURIOUS, vec_0xff);
+    guest_set_gate(0x27, vec_0x27);
+    guest_set_gate(0x2f, vec_0x2f);
+    guest_load_idt();
     lapic_wr(L_SVR, 0x100 | V_SPURIOUS);        /* software enable */
     /* 8259A pair initialised and fully masked: only the APICs deliver (under
      * firmware, as with QEMU, the PIT would otherwise tick through it). */

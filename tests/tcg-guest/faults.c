@@ -7,18 +7,6 @@
  */
 #include "guest.h"
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 volatile u32 de_count;
 volatile u32 de_seen_ecx;
 
@@ -31,26 +19,14 @@ __asm__(".text\n"
         "    addl $2, (%esp)\n"          /* skip DIV %EBX (F7 F3) */
         "    iret\n");
 
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = 0x08;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;               /* present, DPL 0, 32-bit interrupt gate */
-    idt[vec].off_hi = a >> 16;
-}
-
 int main(u32 magic, u32 mbi)
 {
     (void)magic;
     (void)mbi;
     u32 failures = 0;
 
-    set_gate(0, de_entry);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(0, de_entry);
+    guest_load_idt();
 
     for (u32 i = 1; i <= 500; i++) {
         u32 eax = i, ecx;

@@ -14,18 +14,6 @@
 #define PTE_D  0x040u
 #define PTE_PS 0x080u
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 static u32 pd[1024] __attribute__((aligned(4096)));
 static u32 pt[1024] __attribute__((aligned(4096)));
 static u8 backing[4 * 4096] __attribute__((aligned(4096)));
@@ -90,14 +78,8 @@ int main(u32 magic, u32 mbi)
 {
     (void)magic;
     (void)mbi;
-    u32 a = (u32)pf_entry;
-    idt[14].off_lo = a & 0xffff;
-    idt[14].sel = 0x08;
-    idt[14].type = 0x8e;
-    idt[14].off_hi = a >> 16;
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(14, pf_entry);
+    guest_load_idt();
 
     /* Identity map 0-8 MiB with 4 MiB pages; 8-12 MiB through pt[] (empty). */
     pd[0] = 0x000000 | PTE_P | PTE_W | PTE_PS;

@@ -11,18 +11,6 @@
  */
 #include "guest.h"
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[64] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 volatile u32 pit_ticks, rtc_ticks, spurious, other;
 
 void irq0_entry(void);
@@ -72,16 +60,6 @@ void irq8_handler(void)
     outb(0x20, 0x20);
 }
 
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = SEL_CODE32;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;               /* present, DPL 0, 32-bit interrupt gate */
-    idt[vec].off_hi = a >> 16;
-}
-
 static void wait_rtc_ticks(u32 n)
 {
     u32 target = rtc_ticks + n;
@@ -113,15 +91,13 @@ int main(u32 magic, u32 mbi)
     (void)magic;
     (void)mbi;
     for (int i = 0; i < 64; i++) {
-        set_gate(i, other_entry);
+        guest_set_gate(i, other_entry);
     }
-    set_gate(0x20, irq0_entry);
-    set_gate(0x28, irq8_entry);
-    set_gate(0x27, spurious_entry);
-    set_gate(0x2f, spurious_entry);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(0x20, irq0_entry);
+    guest_set_gate(0x28, irq8_entry);
+    guest_set_gate(0x27, spurious_entry);
+    guest_set_gate(0x2f, spurious_entry);
+    guest_load_idt();
 
     /* 8259A pair: edge, cascade, vectors 0x20/0x28, slave on IR2, 8086 mode. */
     outb(0x20, 0x11);

@@ -775,18 +775,6 @@ static u32 hash_out64(void)
 
 /* ---- faults (guest only: the host cannot change CR0/CR4) ---- */
 #ifndef SIMD_HOST
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 volatile u32 exc_vec;
 volatile u32 exc_resume;
 
@@ -808,16 +796,6 @@ __asm__(".text\n"
         "    movl %eax, 4(%esp)\n"         /* resume after the faulting insn */
         "    popl %eax\n"
         "    iret\n");
-
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = 0x08;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;
-    idt[vec].off_hi = a >> 16;
-}
 
 static u32 fault_failures;
 
@@ -872,12 +850,10 @@ static void run_fault_checks(void)
     u8 *mis = (u8 *)unaligned_buf + 4;
     u32 cr0 = read_cr0(), cr4 = read_cr4();
 
-    set_gate(6, ud_entry);
-    set_gate(7, nm_entry);
-    set_gate(13, gp_entry);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(6, ud_entry);
+    guest_set_gate(7, nm_entry);
+    guest_set_gate(13, gp_entry);
+    guest_load_idt();
 
     /* Misaligned 16-byte legacy-SSE operand: #GP(0) (SDM Vol 2A SIMD
      * exception classes 1 and 4; MOVDQU, LDDQU, PCMPxSTRx excepted). */

@@ -546,18 +546,6 @@ static void out_str(const char *s)
     serial_puts(s);
 }
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 /* Handlers record the vector and resume at recover_ip. */
 void trap_ud(void);
 void trap_nm(void);
@@ -578,16 +566,6 @@ __asm__(".text\n"
         "    popl %eax\n"
         "    iret\n"
         ".globl trap_ud, trap_nm, trap_gp, trap_xm\n");
-
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = 0x08;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;               /* present, DPL 0, 32-bit interrupt gate */
-    idt[vec].off_hi = a >> 16;
-}
 
 static u32 read_cr0(void)
 {
@@ -657,13 +635,11 @@ int main(u32 magic, u32 mbi)
 {
     (void)magic;
     (void)mbi;
-    set_gate(6, trap_ud);
-    set_gate(7, trap_nm);
-    set_gate(13, trap_gp);
-    set_gate(19, trap_xm);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(6, trap_ud);
+    guest_set_gate(7, trap_nm);
+    guest_set_gate(13, trap_gp);
+    guest_set_gate(19, trap_xm);
+    guest_load_idt();
     /* SSE on (SDM Vol 3 §13.1.3): CR0.EM clear, CR0.MP set, CR4.OSFXSR and
      * CR4.OSXMMEXCPT set. */
     write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);

@@ -68,18 +68,6 @@ static void rec(const char *name, const void *p, unsigned n)
 
 /* ---- part 2: exceptions and system state ---- */
 
-struct idt_gate {
-    u16 off_lo, sel;
-    u8 zero, type;
-    u16 off_hi;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(8)));
-static struct {
-    u16 limit;
-    u32 base;
-} __attribute__((packed)) idtr;
-
 volatile u32 last_vec, nfaults, last_err, skip_len;
 volatile u16 mf_fsw;
 volatile u8 mf_env[28];
@@ -120,16 +108,6 @@ __asm__(".text\n"
         "    fnstenv mf_env\n"
         "    fnclex\n"
         "    iret\n");
-
-static void set_gate(int vec, void (*fn)(void))
-{
-    u32 a = (u32)fn;
-    idt[vec].off_lo = a & 0xffff;
-    idt[vec].sel = SEL_CODE32;
-    idt[vec].zero = 0;
-    idt[vec].type = 0x8e;
-    idt[vec].off_hi = a >> 16;
-}
 
 static u32 failures;
 /* "oracle" on the command line: a run on real hardware (KVM) to check the
@@ -736,13 +714,11 @@ int main(u32 magic, u32 mbi)
         mbi = 0;
     }
 
-    set_gate(6, ud_entry);
-    set_gate(7, nm_entry);
-    set_gate(13, gp_entry);
-    set_gate(16, mf_entry);
-    idtr.limit = sizeof(idt) - 1;
-    idtr.base = (u32)idt;
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    guest_set_gate(6, ud_entry);
+    guest_set_gate(7, nm_entry);
+    guest_set_gate(13, gp_entry);
+    guest_set_gate(16, mf_entry);
+    guest_load_idt();
     set_cr0((get_cr0() & ~0xcu) | 0x22);       /* MP, NE; EM and TS clear */
     /* CR4.OSFXSR: without it FXSAVE/FXRSTOR may skip MXCSR and XMM. */
     set_cr4(get_cr4() | (1u << 9));
